@@ -301,8 +301,12 @@ contract JobAgency is IJobAgency {
     /// @inheritdoc IJobAgency
     function reputation(address account) public view returns (Reputation memory r_) {
         uint256 word = _accounts[account];
+        // Unpacking the fields laid out at `_CREDIT_MASK`: the truncations are the point.
+        // forge-lint: disable-next-line(unsafe-typecast)
         r_.finalized = uint64(word >> 128);
+        // forge-lint: disable-next-line(unsafe-typecast)
         r_.disputesLost = uint32(word >> 192);
+        // forge-lint: disable-next-line(unsafe-typecast)
         r_.deadlinesMissed = uint32(word >> 224);
     }
 
@@ -440,6 +444,7 @@ contract JobAgency is IJobAgency {
     /// @dev `block.timestamp + period` as a deadline. Periods are at most `MAX_PERIOD`, so this fits in
     ///      uint40 until the year 36812.
     function _after(uint32 period) private view returns (uint40) {
+        // forge-lint: disable-next-line(unsafe-typecast)
         return uint40(block.timestamp + period);
     }
 

@@ -97,6 +97,7 @@ abstract contract AgencyTest is Test {
     }
 
     function _claim(uint256 id, IJobAgency.Job memory job, address who) internal returns (IJobAgency.Job memory) {
+        job = _copyJob(job);
         vm.prank(who);
         agency.claim{value: job.workerBond}(id, job);
         job.status = IJobAgency.Status.Claimed;
@@ -106,6 +107,7 @@ abstract contract AgencyTest is Test {
     }
 
     function _submit(uint256 id, IJobAgency.Job memory job, bytes memory cid) internal returns (IJobAgency.Job memory) {
+        job = _copyJob(job);
         vm.prank(job.worker);
         agency.submit(id, job, cid);
         job.status = IJobAgency.Status.Submitted;
@@ -118,6 +120,7 @@ abstract contract AgencyTest is Test {
         internal
         returns (IJobAgency.Job memory)
     {
+        job = _copyJob(job);
         bytes32 seal = agency.sealOf(id, who, cid, SALT);
         vm.prank(who);
         agency.challenge{value: job.challengeBond}(id, job, seal);
@@ -129,12 +132,19 @@ abstract contract AgencyTest is Test {
     }
 
     function _reveal(uint256 id, IJobAgency.Job memory job, bytes memory cid) internal returns (IJobAgency.Job memory) {
+        job = _copyJob(job);
         vm.prank(job.challenger);
         agency.reveal(id, job, cid, SALT);
         job.status = IJobAgency.Status.Disputed;
         job.challenge = keccak256(cid);
         job.deadline = uint40(block.timestamp) + job.disputeWindow;
         return job;
+    }
+
+    /// The helpers return the next record and leave the one passed in untouched (memory structs are
+    /// references), so a test can still hold a stale record.
+    function _copyJob(IJobAgency.Job memory job) internal pure returns (IJobAgency.Job memory) {
+        return abi.decode(abi.encode(job), (IJobAgency.Job));
     }
 
     function _rule(uint256 id, IJobAgency.Job memory job, IJobAgency.Ruling ruling) internal {

@@ -31,7 +31,7 @@ contract JobAgency is IJobAgency {
     /// @dev Account word layout: bits 0-127 credit in wei (more than all ETH there is), 128-191 finalized,
     ///      192-223 disputes lost, 224-255 deadlines missed. One word, so that paying a worker and counting
     ///      its finalized job is a single storage write.
-    uint256 private constant _CREDIT_MASK = type(uint128).max;
+    uint256 private constant _CREDIT_MASK = 0xffffffffffffffffffffffffffffffff; // type(uint128).max
     uint256 private constant _ONE_FINALIZED = 1 << 128;
     uint256 private constant _ONE_DISPUTE_LOST = 1 << 192;
     uint256 private constant _ONE_DEADLINE_MISSED = 1 << 224;

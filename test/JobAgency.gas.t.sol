@@ -4,8 +4,8 @@ pragma solidity 0.8.30;
 import {AgencyTest} from "./utils/AgencyTest.sol";
 import {IJobAgency} from "src/interfaces/IJobAgency.sol";
 
-/// @notice Gas of each operation as a real transaction. Run with `forge test --isolate`; the figures go to
-///         snapshots/JobAgency_Gas_Test.json. "warm" = the account already has credit / reputation words.
+/// @notice Gas of each operation as a real transaction (receipt gas, 21k base included; checked equal to an
+///         anvil receipt). Run with `forge test --isolate`; the figures go to snapshots/JobAgency_Gas_Test.json.
 contract JobAgency_Gas_Test is AgencyTest {
     function setUp() public override {
         super.setUp();
@@ -20,23 +20,41 @@ contract JobAgency_Gas_Test is AgencyTest {
         IJobAgency.JobSpec memory spec = _spec();
         vm.prank(poster);
         uint256 id = agency.post{value: spec.payment}(spec);
-        vm.snapshotGasLastCall("post");
+        uint256 total = vm.snapshotGasLastCall("post");
         IJobAgency.Job memory job = _recordOf(spec, poster);
 
         job = _claim(id, job, worker);
-        vm.snapshotGasLastCall("claim");
+        total += vm.snapshotGasLastCall("claim");
 
         job = _submit(id, job, RESULT_CID);
-        vm.snapshotGasLastCall("submit");
+        total += vm.snapshotGasLastCall("submit");
 
         vm.warp(job.deadline + 1);
         vm.prank(stranger);
         agency.finalize(id, job);
-        vm.snapshotGasLastCall("finalize");
+        total += vm.snapshotGasLastCall("finalize");
+        vm.snapshotValue("job: post + claim + submit + finalize", total);
 
         vm.prank(worker);
         agency.withdraw();
-        vm.snapshotGasLastCall("withdraw");
+        vm.snapshotGasLastCall("withdraw (account with reputation)");
+    }
+
+    /// A poster's refund: its word holds only credit, so withdrawing clears it and earns the refund.
+    function test_gas_withdrawCreditOnly() public {
+        (uint256 id, IJobAgency.Job memory job) = _post();
+        vm.prank(poster);
+        agency.cancel(id, job);
+        vm.prank(poster);
+        agency.withdraw();
+        vm.snapshotGasLastCall("withdraw (credit only)");
+    }
+
+    function test_gas_expireUnclaimed() public {
+        (uint256 id, IJobAgency.Job memory job) = _post();
+        vm.warp(job.claimDeadline + 1);
+        agency.expire(id, job);
+        vm.snapshotGasLastCall("expire (nobody claimed)");
     }
 
     function test_gas_firstCredit() public {

@@ -6,10 +6,10 @@ import {CidLib} from "./libraries/CidLib.sol";
 
 /// @title JobAgency
 /// @notice Escrow, bonds, challenge windows and credits for JavaScript jobs. See `IJobAgency` for the rules.
-/// @dev Gas design: one storage word per live job (the hash of its `Job` record), one word of credit and
-///      one word of reputation per address. A record is 17 static words; its hash is taken over the raw
-///      calldata, which is secure because any record whose bytes hash to the stored value must be the
-///      exact clean encoding that was stored.
+/// @dev Gas design: one storage word per live job (the hash of its `Job` record) and one word per address
+///      (credit and reputation counters together). A record is 17 static words; its hash is taken over
+///      the raw calldata, which is safe because any bytes that hash to the stored value are the exact
+///      clean encoding that was stored.
 contract JobAgency is IJobAgency {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS

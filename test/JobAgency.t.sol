@@ -777,3 +777,73 @@ contract JobAgency_Reentrancy_Test is AgencyTest {
         assertEq(attacker.lastError(), abi.encodeWithSelector(IJobAgency.JobAgency_Reentrancy.selector));
     }
 }
+
+/// @notice Fuzzed over amounts and the path a job takes to its end: whatever the path, every wei that went
+///         in comes out as credit exactly once, and withdrawing empties the agency.
+contract JobAgency_Conservation_Test is AgencyTest {
+    function testFuzz_anyPath_conservesEth_succeeds(uint96 payment, uint96 workerBond, uint96 challengeBond, uint8 path)
+        public
+    {
+        IJobAgency.JobSpec memory spec = _spec();
+        spec.payment = uint96(bound(payment, 1, 1_000 ether));
+        spec.workerBond = uint96(bound(workerBond, 0, 1_000 ether));
+        spec.challengeBond = uint96(bound(challengeBond, 0, 1_000 ether));
+        vm.deal(poster, spec.payment);
+        vm.deal(worker, spec.workerBond);
+        vm.deal(challenger, spec.challengeBond);
+        uint256 total = uint256(spec.payment) + spec.workerBond + spec.challengeBond;
+
+        (uint256 id, IJobAgency.Job memory job) = _post(spec);
+        path = uint8(bound(path, 0, 9));
+        if (path == 0) {
+            vm.prank(poster);
+            agency.cancel(id, job);
+        } else if (path == 1) {
+            vm.warp(job.claimDeadline + 1);
+            agency.expire(id, job);
+        } else {
+            job = _claim(id, job, worker);
+            if (path == 2) {
+                vm.warp(job.deadline + 1);
+                agency.expire(id, job); // reopens
+                job.status = IJobAgency.Status.Open;
+                job.worker = address(0);
+                job.deadline = job.claimDeadline;
+                vm.warp(job.claimDeadline + 1);
+                agency.expire(id, job);
+            } else {
+                job = _submit(id, job, RESULT_CID);
+                if (path == 3) {
+                    vm.warp(job.deadline + 1);
+                    agency.finalize(id, job);
+                } else {
+                    job = _challenge(id, job, challenger, OTHER_CID);
+                    if (path == 4) {
+                        vm.warp(job.deadline + 1);
+                        agency.expire(id, job);
+                    } else {
+                        job = _reveal(id, job, OTHER_CID);
+                        if (path == 5) {
+                            vm.warp(job.deadline + 1);
+                            agency.expire(id, job);
+                        } else {
+                            _rule(id, job, IJobAgency.Ruling(uint8(1 + path % 3)));
+                        }
+                    }
+                }
+            }
+        }
+        assertEq(agency.jobHash(id), bytes32(0), "every path ends the job");
+        uint256 credits = agency.creditOf(poster) + agency.creditOf(worker) + agency.creditOf(challenger);
+        assertEq(address(agency).balance, credits, "balance == credits once no job is live");
+        assertLe(credits, total);
+        address[3] memory people = [poster, worker, challenger];
+        for (uint256 i; i < 3; ++i) {
+            if (agency.creditOf(people[i]) == 0) continue;
+            vm.prank(people[i]);
+            agency.withdraw();
+        }
+        assertEq(address(agency).balance, 0);
+        assertEq(poster.balance + worker.balance + challenger.balance, total, "no wei created or lost");
+    }
+}

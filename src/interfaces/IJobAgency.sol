@@ -10,14 +10,14 @@ pragma solidity ^0.8.24;
 ///
 ///         Lifecycle (every non-final state has a deadline after which `expire` moves it on):
 ///
-///             post ─► Open ──claim──► Claimed ──submit──► Submitted ──(window over)── finalize ─► paid
-///                      │  ▲                │                  │
-///                cancel│  └─── reopen ◄────┤ expire            │ challenge (sealed)
-///                      │                   │ (worker missed)   ▼
-///                      ▼                   ▼              Challenged ──reveal──► Disputed ──resolve──► ruled
-///                   refunded     refunded (claim-by passed)    │ expire                │ expire
-///                      ▲                                       ▼                       ▼
-///                      └──── expire (nobody claimed) ── challenger forfeits      everyone refunded
+///           post ──► Open ──claim──► Claimed ──submit──► Submitted ──finalize (window over)──► paid
+///                     │ ▲               │                   │
+///           cancel or │ └─── reopen ────┤ expire            │ challenge (sealed, with a bond)
+///           expire    ▼                 ▼ (worker late)     ▼
+///                  refunded         refunded           Challenged ──reveal──► Disputed ──resolve──► ruled
+///                                                           │ expire             │ expire
+///                                                           ▼                    ▼
+///                                               challenger forfeits     everyone refunded
 ///
 /// @dev Storage holds one word per live job: the keccak256 of its ABI-encoded `Job` record. Everything
 ///      else (CIDs, options, the record's fields) travels in events and calldata: every function that

@@ -45,8 +45,8 @@ contract TrustedArbiter is IArbiter {
         external
     {
         if (msg.sender != owner) revert TrustedArbiter_Unauthorized(msg.sender);
-        _agency.resolve(_jobId, _job, _ruling);
         emit Ruled(_agency, _jobId, _ruling);
+        _agency.resolve(_jobId, _job, _ruling);
     }
 
     /// @notice Offers ownership to `_pendingOwner`, who must accept. Only the owner; zero cancels an offer.

@@ -391,8 +391,7 @@ contract JobAgency is IJobAgency {
     /// @dev `abi.encode(spec)` for `post(JobSpec)`, copied from calldata instead of re-encoded: the spec's
     ///      encoding is the calldata after the selector. The copy is the encoding only if the calldata is laid
     ///      out as a standard encoder lays it out (offsets in order, no gaps, nothing after, static words
-    ///      clean), which is checked here; the padding of the byte strings is copied as it is and is
-    ///      ignored by decoders.
+    ///      clean, zero padding), which is checked here.
     function _canonicalSpec() private pure returns (bytes memory encoded_) {
         bool canonical;
         assembly ("memory-safe") {
@@ -404,6 +403,13 @@ contract JobAgency is IJobAgency {
                 canonical := and(canonical, eq(calldataload(add(0x24, shl(5, k))), expected))
                 let len := calldataload(add(0x24, expected))
                 canonical := and(canonical, lt(len, calldatasize()))
+                // The padding after the bytes must be zero, as an encoder writes it: the hash (and so the
+                // job id) must not depend on bytes that decoders ignore.
+                let rem := and(len, 0x1f)
+                if rem {
+                    let last := calldataload(add(add(0x44, expected), sub(len, rem)))
+                    canonical := and(canonical, iszero(shl(shl(3, rem), last)))
+                }
                 expected := add(expected, add(0x20, and(add(len, 0x1f), not(0x1f))))
             }
             canonical := and(canonical, eq(calldatasize(), add(0x24, expected)))

@@ -361,6 +361,9 @@ interface IJobAgency {
 
     /// @notice The id of a job: `uint256(keccak256(abi.encode(poster, blockNumber, specHash)))`. Ids are
     ///         hashes rather than a counter because a counter would cost every post another storage write.
+    ///         An id is unique among live jobs. The one way to see an id twice: a poster that cancels a job
+    ///         and posts the same spec again in the same block gets the same id for the new job (its events
+    ///         then follow the first job's `JobClosed`).
     function jobIdOf(address poster, uint256 blockNumber, bytes32 specHash) external pure returns (uint256);
 
     /// @notice The seal a challenger commits to: `keccak256(abi.encode(jobId, challenger, resultCid, salt))`.

@@ -1,0 +1,308 @@
+//! A throw-away local chain: an anvil child process, the contracts deployed on it by the repository's
+//! forge script, anvil's well-known dev accounts, and time travel.
+//!
+//! Used by `jsjob demo` and the tests; the `devnet` command will build on it.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use alloy::{
+    primitives::{Address, U256},
+    providers::{DynProvider, Provider},
+    signers::local::PrivateKeySigner,
+    transports::http::reqwest::Url,
+};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader},
+    process::{Child, Command},
+};
+
+use crate::{chain::Deployment, tools::Toolchain};
+
+/// Errors of this module.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A child process could not be started.
+    #[error("cannot start {tool} ({path}): {source}")]
+    Spawn {
+        /// The tool.
+        tool: &'static str,
+        /// Its binary.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// anvil stopped or never said where it listens.
+    #[error("anvil did not start: {reason}{}", stderr_tail(stderr))]
+    AnvilStart {
+        /// What went wrong.
+        reason: String,
+        /// The end of anvil's stderr.
+        stderr: String,
+    },
+    /// The forge deploy script failed.
+    #[error("`forge script script/Deploy.s.sol` failed ({status}){}", stderr_tail(output))]
+    Deploy {
+        /// forge's exit status.
+        status: String,
+        /// The end of forge's output.
+        output: String,
+    },
+    /// The deployment file forge wrote is not usable.
+    #[error("after the forge deploy script: {0}")]
+    Deployment(#[from] crate::chain::Error),
+    /// The deployment file names a contract that is not on this chain.
+    #[error(
+        "{path} names {what} {address}, which has no code on the fresh anvil (another deployment overwrote the file?)"
+    )]
+    NotDeployed {
+        /// The deployment file.
+        path: PathBuf,
+        /// Which contract.
+        what: &'static str,
+        /// Its address.
+        address: Address,
+    },
+    /// A JSON-RPC request failed.
+    #[error("{method}: {source}")]
+    Rpc {
+        /// The method.
+        method: &'static str,
+        /// Why.
+        #[source]
+        source: Box<alloy::transports::TransportError>,
+    },
+}
+
+/// `Result` with this module's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The private keys of anvil's first dev accounts (mnemonic `test test … junk`, path
+/// `m/44'/60'/0'/0/i`). They are public knowledge and hold ETH only on local dev chains; never use them
+/// anywhere else.
+pub const DEV_KEYS: [&str; 6] = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+    "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+    "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+];
+
+/// The signer of dev account `index` (`0..DEV_KEYS.len()`).
+pub fn dev_signer(index: usize) -> PrivateKeySigner {
+    // The constants above are valid keys; a typo in them is a bug the tests catch at once.
+    DEV_KEYS[index].parse().expect("valid dev key")
+}
+
+/// How long anvil may take to say where it listens.
+const ANVIL_START: Duration = Duration::from_secs(30);
+/// How long the forge deploy script may take: it compiles the contracts first when forge's cache is cold
+/// (via-IR with solc-js), which takes minutes on 2 cores.
+const DEPLOY_TIME: Duration = Duration::from_secs(900);
+/// How much of a child's stderr is kept for error messages.
+const KEEP_STDERR: usize = 16 * 1024;
+
+/// A running anvil on a free local port; killed when dropped.
+#[derive(Debug)]
+pub struct Anvil {
+    child: Child,
+    endpoint: Url,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Anvil {
+    /// Starts `anvil --port 0` (the OS picks a free port) and waits until it listens.
+    pub async fn spawn(binary: &Path) -> Result<Self> {
+        let mut child = Command::new(binary)
+            .args(["--port", "0", "--host", "127.0.0.1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|source| Error::Spawn { tool: "anvil", path: binary.to_owned(), source })?;
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(pipe) = child.stderr.take() {
+            tokio::spawn(keep_tail(pipe, Arc::clone(&stderr)));
+        }
+        let Some(stdout) = child.stdout.take() else {
+            return Err(Error::AnvilStart { reason: "no stdout".into(), stderr: String::new() });
+        };
+        let mut lines = BufReader::new(stdout).lines();
+        let listening = tokio::time::timeout(ANVIL_START, async {
+            // stdout also lists the dev accounts' keys: it is read here and never shown.
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(address) = line.strip_prefix("Listening on ") {
+                    return Some(address.trim().to_owned());
+                }
+            }
+            None
+        })
+        .await;
+        let start_error = |reason: String| Error::AnvilStart { reason, stderr: snapshot(&stderr) };
+        let address = match listening {
+            Ok(Some(address)) => address,
+            Ok(None) => {
+                let status = child.wait().await.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
+                return Err(start_error(format!("it exited ({status}) before listening")));
+            }
+            Err(_) => return Err(start_error(format!("it did not listen within {ANVIL_START:?}"))),
+        };
+        // anvil logs every request to stdout: keep draining it so that it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let endpoint = format!("http://{address}")
+            .parse()
+            .map_err(|e| start_error(format!("it printed an unusable address {address:?}: {e}")))?;
+        tracing::debug!(%endpoint, pid = child.id(), "anvil started");
+        Ok(Self { child, endpoint, stderr })
+    }
+
+    /// The JSON-RPC endpoint, `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> &Url {
+        &self.endpoint
+    }
+
+    /// What anvil wrote to stderr so far (the end of it).
+    pub fn stderr(&self) -> String {
+        snapshot(&self.stderr)
+    }
+
+    /// Stops anvil and waits for it to exit.
+    pub async fn stop(mut self) {
+        // Already exited is fine: there is nothing else to do.
+        let _ = self.child.kill().await;
+    }
+}
+
+/// Runs `script/Deploy.s.sol` against `rpc` with `deployer_key`, as the README says, and reads the
+/// deployment file it writes.
+pub async fn deploy(
+    tools: &Toolchain,
+    rpc: &Url,
+    chain_id: u64,
+    deployer_key: &str,
+    provider: &DynProvider,
+) -> Result<Deployment> {
+    let forge = Command::new(&tools.forge)
+        .current_dir(&tools.root)
+        .args(["script", "script/Deploy.s.sol", "--rpc-url", rpc.as_str(), "--broadcast", "--private-key"])
+        .arg(deployer_key)
+        .env("NO_COLOR", "1")
+        .env_remove("ARBITER_OWNER")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(DEPLOY_TIME, forge)
+        .await
+        .map_err(|_| Error::Deploy { status: format!("no result within {DEPLOY_TIME:?}"), output: String::new() })?
+        .map_err(|source| Error::Spawn { tool: "forge", path: tools.forge.clone(), source })?;
+    if !output.status.success() {
+        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&output.stderr));
+        return Err(Error::Deploy { status: output.status.to_string(), output: tail(&text, KEEP_STDERR).to_owned() });
+    }
+    let path = tools.root.join("deployments").join(format!("{chain_id}.json"));
+    let deployment = Deployment::load(&path)?;
+    // The file is shared by every deployment to this chain id: check it describes this chain.
+    for (what, address) in [("JobAgency", deployment.job_agency), ("TrustedArbiter", deployment.trusted_arbiter)] {
+        let code = provider
+            .get_code_at(address)
+            .await
+            .map_err(|source| Error::Rpc { method: "eth_getCode", source: Box::new(source) })?;
+        if code.is_empty() {
+            return Err(Error::NotDeployed { path, what, address });
+        }
+    }
+    Ok(deployment)
+}
+
+/// Moves the chain's clock `seconds` forward and mines a block at the new time.
+pub async fn advance_time(provider: &DynProvider, seconds: u64) -> Result<()> {
+    let _: serde_json::Value = provider
+        .raw_request("evm_increaseTime".into(), (U256::from(seconds),))
+        .await
+        .map_err(|source| Error::Rpc { method: "evm_increaseTime", source: Box::new(source) })?;
+    let _: serde_json::Value = provider
+        .raw_request("evm_mine".into(), ())
+        .await
+        .map_err(|source| Error::Rpc { method: "evm_mine", source: Box::new(source) })?;
+    Ok(())
+}
+
+/// The latest block's timestamp.
+pub async fn chain_time(provider: &DynProvider) -> Result<u64> {
+    let block = provider
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .map_err(|source| Error::Rpc { method: "eth_getBlockByNumber", source: Box::new(source) })?;
+    Ok(block.map(|block| block.header.timestamp).unwrap_or_default())
+}
+
+/// Keeps the last [`KEEP_STDERR`] bytes read from `pipe` in `into`.
+async fn keep_tail(pipe: impl AsyncRead + Unpin, into: Arc<Mutex<String>>) {
+    let mut pipe = pipe;
+    let mut buffer = [0u8; 4096];
+    while let Ok(n) = pipe.read(&mut buffer).await {
+        if n == 0 {
+            break;
+        }
+        if let Ok(mut text) = into.lock() {
+            text.push_str(&String::from_utf8_lossy(&buffer[..n]));
+            if text.len() > 2 * KEEP_STDERR {
+                let keep = tail(&text, KEEP_STDERR).to_owned();
+                *text = keep;
+            }
+        }
+    }
+}
+
+fn snapshot(text: &Mutex<String>) -> String {
+    text.lock().map(|text| tail(&text, KEEP_STDERR).to_owned()).unwrap_or_default()
+}
+
+/// The last `max` bytes of `text`, cut at a character boundary.
+fn tail(text: &str, max: usize) -> &str {
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
+}
+
+/// `":\n<text>"` for a non-empty output, to append to an error message.
+fn stderr_tail(text: &str) -> String {
+    let text = tail(text.trim(), 4000);
+    if text.is_empty() { String::new() } else { format!(":\n{text}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_keys_are_anvils_accounts() {
+        let expected = [
+            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+            "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+            "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+            "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
+            "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
+        ];
+        for (i, address) in expected.iter().enumerate() {
+            assert_eq!(dev_signer(i).address().to_checksum(None), *address);
+        }
+    }
+
+    #[test]
+    fn tail_cuts_at_char_boundaries() {
+        assert_eq!(tail("héllo", 4), "llo");
+        assert_eq!(tail("abc", 10), "abc");
+    }
+}

@@ -1,0 +1,105 @@
+//! The `jsjob` command. Thin: parses the command line, sets up logging and the runtime, and calls the
+//! library; every error reaches the user as one line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use eyre::WrapErr;
+
+/// jsjob: a market for JavaScript jobs on Ethereum.
+#[derive(Debug, Parser)]
+#[command(name = "jsjob", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start a fresh anvil, deploy the contracts, and drive one job through its whole lifecycle and a
+    /// second one through a dispute, printing every step.
+    Demo {
+        /// Keep anvil running at the end (until Ctrl-C) to look around with `cast`.
+        #[arg(long)]
+        keep_running: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // One line: the error and its causes, outermost first, each said once (a message that already
+            // quotes its cause is not followed by it again).
+            let mut line = String::new();
+            for cause in error.chain().map(ToString::to_string) {
+                if !line.contains(&cause) {
+                    if !line.is_empty() {
+                        line.push_str(": ");
+                    }
+                    line.push_str(&cause);
+                }
+            }
+            eprintln!("error: {line}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> eyre::Result<()> {
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().wrap_err("starting the runtime")?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Demo { keep_running } => {
+                let options = jsjob::demo::Options { start_dir: None };
+                let mut say = |line: &str| println!("{line}");
+                // Dropping the demo on a signal kills anvil and any job process (kill_on_drop).
+                let (_report, anvil) = tokio::select! {
+                    finished = jsjob::demo::run(&options, &mut say) => finished.wrap_err("demo failed")?,
+                    signal = interrupted() => eyre::bail!("interrupted by {signal}"),
+                };
+                if keep_running {
+                    println!("anvil    still running at {}; press Ctrl-C to stop it", anvil.endpoint());
+                    interrupted().await;
+                }
+                anvil.stop().await;
+                Ok(())
+            }
+        }
+    })
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM, naming it.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => tokio::select! {
+            _ = tokio::signal::ctrl_c() => "Ctrl-C",
+            _ = term.recv() => "SIGTERM",
+        },
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (`warn` when unset), e.g. `RUST_LOG=jsjob=debug`.
+fn init_logging() {
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|spec| spec.parse::<tracing_subscriber::filter::Targets>().ok())
+        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::WARN));
+    use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+        )
+        .with(filter)
+        .init();
+}

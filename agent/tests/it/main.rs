@@ -1,0 +1,5 @@
+//! Integration tests, in one binary so that alloy is linked once: the agent against a real anvil and the
+//! pinned Deno. Nothing is skipped: without the pinned tools (`npm ci`) these tests fail and say so.
+
+mod anvil;
+mod deno;

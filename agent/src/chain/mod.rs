@@ -219,6 +219,18 @@ pub struct Sent {
     pub events: Vec<JobAgencyEvents>,
 }
 
+impl Sent {
+    /// The first of its events that `pick` selects; `MissingEvent` if the agency emitted none.
+    fn expect_event<T>(
+        &self,
+        action: &'static str,
+        event: &'static str,
+        pick: impl Fn(&JobAgencyEvents) -> Option<T>,
+    ) -> Result<T> {
+        self.events.iter().find_map(pick).ok_or(Error::MissingEvent { action, hash: self.hash, event })
+    }
+}
+
 /// A client of one deployed `JobAgency` and its `TrustedArbiter`.
 #[derive(Clone, Debug)]
 pub struct Agency {
@@ -258,14 +270,10 @@ impl Agency {
     pub async fn post(&self, poster: Address, spec: JobSpec) -> Result<(U256, Sent)> {
         let payment = U256::from(spec.payment);
         let sent = self.send("post", self.agency.post(spec).from(poster).value(payment)).await?;
-        let job_id = sent
-            .events
-            .iter()
-            .find_map(|event| match event {
-                JobAgencyEvents::JobPosted(posted) => Some(posted.jobId),
-                _ => None,
-            })
-            .ok_or(Error::MissingEvent { action: "post", hash: sent.hash, event: "JobPosted" })?;
+        let job_id = sent.expect_event("post", "JobPosted", |event| match event {
+            JobAgencyEvents::JobPosted(posted) => Some(posted.jobId),
+            _ => None,
+        })?;
         Ok((job_id, sent))
     }
 
@@ -324,14 +332,10 @@ impl Agency {
     /// `account` withdraws all its credit. Returns the amount.
     pub async fn withdraw(&self, account: Address) -> Result<(U256, Sent)> {
         let sent = self.send("withdraw", self.agency.withdraw().from(account)).await?;
-        let amount = sent
-            .events
-            .iter()
-            .find_map(|event| match event {
-                JobAgencyEvents::Withdrawn(withdrawn) => Some(withdrawn.amount),
-                _ => None,
-            })
-            .ok_or(Error::MissingEvent { action: "withdraw", hash: sent.hash, event: "Withdrawn" })?;
+        let amount = sent.expect_event("withdraw", "Withdrawn", |event| match event {
+            JobAgencyEvents::Withdrawn(withdrawn) => Some(withdrawn.amount),
+            _ => None,
+        })?;
         Ok((amount, sent))
     }
 

@@ -1,0 +1,254 @@
+// Functional check of a Markdown page, itself a job: its input is
+// {"input": <the Markdown text>, "options": <the options text or null>, "output": <the page as text>}.
+//
+// It reads the page with its own small HTML reader (no code shared with the renderer) and verifies:
+// - well-formed HTML: a doctype, then only known tags with quoted attributes, every element closed in
+//   order, text free of raw `<` and `>`, every `&` a character reference; one html, head, title, body and
+//   main; no <script> or other element outside the renderer's set, no `on…` attribute, no URL with a
+//   scheme other than http, https or mailto;
+// - the source's content, read from the Markdown by line patterns: every ATX heading is a heading of the
+//   page with the same level and text, in order; the first line of every list item starts the text of a
+//   list item of the page, in order; every inline link with a safe URL is an <a> with that exact href
+//   and text; the title is the option's title or the first level-1 heading;
+// - nothing dropped or added: the words (runs of letters and digits) of <main>, characters decoded, are
+//   exactly the words of the source, in order, once link and image URLs, fence lines and list markers
+//   are set aside. So text the source wrote as `<script>` is in the page as text, escaped.
+// It returns {"ok": true, "headings": n, "items": n, "links": n, "words": n} or throws the reason.
+
+function jsJobRun(input, options, callback) {
+  const claim = typeof input === "string" ? JSON.parse(input) : input;
+  if (typeof claim.input !== "string") throw new Error("the claim's input is not Markdown text");
+  if (typeof claim.output !== "string") throw new Error("the output is not text");
+  const opts = typeof claim.options === "string" ? JSON.parse(claim.options) : claim.options || {};
+  const page = readPage(claim.output);
+  const source = readSource(claim.input);
+
+  const norm = (text) => text.replace(/[*_`\\]/g, "").replace(/\s+/g, " ").trim();
+
+  if (source.headings.length !== page.headings.length) {
+    throw new Error(`the source has ${source.headings.length} headings, the page ${page.headings.length}`);
+  }
+  source.headings.forEach((h, k) => {
+    const got = page.headings[k];
+    if (got.level !== h.level || norm(got.text) !== norm(h.text)) {
+      throw new Error(`heading ${k + 1}: expected h${h.level} ${JSON.stringify(norm(h.text))}, found h${got.level} ${JSON.stringify(norm(got.text))}`);
+    }
+  });
+
+  let at = 0;
+  for (const item of source.items) {
+    const want = norm(item);
+    while (at < page.items.length && !norm(page.items[at]).startsWith(want)) at++;
+    if (at === page.items.length) throw new Error(`list item ${JSON.stringify(want)} is missing from the page (or out of order)`);
+    at++;
+  }
+
+  at = 0;
+  for (const link of source.links) {
+    while (at < page.links.length && !(page.links[at].href === link.url && norm(page.links[at].text) === norm(link.text))) at++;
+    if (at === page.links.length) {
+      throw new Error(`link [${link.text}](${link.url}) is missing from the page (or out of order)`);
+    }
+    at++;
+  }
+
+  const h1 = page.headings.find((h) => h.level === 1);
+  const title = typeof opts.title === "string" ? opts.title : h1 ? h1.text : "Untitled";
+  if (page.title !== title) throw new Error(`the title is ${JSON.stringify(page.title)}, expected ${JSON.stringify(title)}`);
+
+  const n = Math.min(source.words.length, page.words.length);
+  let k = 0;
+  while (k < n && source.words[k] === page.words[k]) k++;
+  if (k < source.words.length || k < page.words.length) {
+    const around = (words) => JSON.stringify(words.slice(Math.max(0, k - 3), k + 3).join(" "));
+    throw new Error(
+      `the page's text differs from the source at word ${k + 1}: source ${around(source.words)}, page ${around(page.words)}`,
+    );
+  }
+  return {
+    ok: true,
+    headings: page.headings.length,
+    items: source.items.length,
+    links: source.links.length,
+    words: page.words.length,
+  };
+}
+
+const WORD = /[\p{L}\p{N}]+/gu;
+const words = (text) => text.normalize("NFC").match(WORD) || [];
+
+function schemeIsSafe(url) {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.replace(/[\u0000-\u0020\u007f]/g, ""));
+  return !scheme || ["http", "https", "mailto"].includes(scheme[1].toLowerCase());
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The page
+
+const ALLOWED = {
+  html: ["lang"], head: [], meta: ["charset", "name", "content"], title: [], style: [], body: [], nav: [],
+  main: [], h1: ["id"], h2: ["id"], h3: ["id"], h4: ["id"], h5: ["id"], h6: ["id"], p: [], em: [],
+  strong: [], code: ["class"], pre: [], ul: [], ol: ["start"], li: ["class"], a: ["href", "title"],
+  img: ["src", "alt", "title"], blockquote: [], hr: [], br: [], span: ["class"],
+};
+const VOID = new Set(["meta", "hr", "br", "img"]);
+const ONCE = ["html", "head", "title", "body", "main"];
+const NAMED = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
+
+function decode(text, where) {
+  return text.replace(/&[^;]*;?/g, (ref) => {
+    const m = /^&(?:#(\d{1,7})|#x([0-9a-f]{1,6})|([a-z]+));$/i.exec(ref);
+    if (!m) throw new Error(`malformed character reference ${JSON.stringify(ref.slice(0, 12))} in ${where}`);
+    if (m[3]) {
+      if (!(m[3] in NAMED)) throw new Error(`unknown character reference &${m[3]}; in ${where}`);
+      return NAMED[m[3]];
+    }
+    return String.fromCodePoint(m[1] ? Number(m[1]) : parseInt(m[2], 16));
+  });
+}
+
+function readPage(html) {
+  if (/<\s*script/i.test(html)) throw new Error("the page contains a <script> tag");
+  const doctype = /^<!DOCTYPE html>\s*/i.exec(html);
+  if (!doctype) throw new Error("the page does not start with <!DOCTYPE html>");
+  const stack = [];
+  const count = {};
+  const page = { headings: [], items: [], links: [], title: null, words: [] };
+  const open = []; // elements being collected: {tag, attrs, text}
+  let mainText = "";
+  let pos = doctype[0].length;
+  const TAG = /<(\/?)([a-z][a-z0-9]*)((?:\s+[a-z-]+="[^"<>]*")*)\s*>/y;
+  while (pos < html.length) {
+    const lt = html.indexOf("<", pos);
+    const chunk = html.slice(pos, lt === -1 ? html.length : lt);
+    if (chunk) {
+      if (chunk.includes(">")) throw new Error(`raw ">" in the page's text near ${JSON.stringify(chunk.slice(0, 40))}`);
+      const text = decode(chunk, "text");
+      for (const el of open) el.text += text;
+      if (stack.includes("main")) mainText += text;
+    }
+    if (lt === -1) break;
+    TAG.lastIndex = lt;
+    const m = TAG.exec(html);
+    if (!m) throw new Error(`raw "<" or a malformed tag near ${JSON.stringify(html.slice(lt, lt + 40))}`);
+    pos = TAG.lastIndex;
+    const [, closing, tag, attrText] = m;
+    if (!(tag in ALLOWED)) throw new Error(`the page contains a <${tag}> element, which the renderer never makes`);
+    if (closing) {
+      if (attrText) throw new Error(`closing tag </${tag}> has attributes`);
+      const top = stack.pop();
+      if (top !== tag) throw new Error(`</${tag}> closes <${top || "nothing"}>`);
+      if (tag === "main") page.words = words(mainText);
+      const el = open.length && open[open.length - 1].tag === tag ? open.pop() : null;
+      if (el && /^h[1-6]$/.test(tag)) page.headings.push({ level: Number(tag[1]), text: el.text });
+      if (el && tag === "li") page.items[el.index] = el.text;
+      if (el && tag === "a" && stack.includes("main")) page.links.push({ href: el.attrs.href, text: el.text });
+      if (el && tag === "title") page.title = el.text;
+      continue;
+    }
+    count[tag] = (count[tag] || 0) + 1;
+    const attrs = {};
+    for (const a of attrText.matchAll(/([a-z-]+)="([^"]*)"/g)) {
+      if (!ALLOWED[tag].includes(a[1])) throw new Error(`<${tag}> has an attribute ${a[1]}`);
+      if (a[1] in attrs) throw new Error(`<${tag}> repeats the attribute ${a[1]}`);
+      attrs[a[1]] = decode(a[2], `the ${a[1]} of <${tag}>`);
+    }
+    for (const name of ["href", "src"]) {
+      if (name in attrs && !schemeIsSafe(attrs[name])) throw new Error(`<${tag}> links to ${JSON.stringify(attrs[name])}`);
+    }
+    if (tag === "style") {
+      const end = html.indexOf("</style>", pos);
+      if (end === -1 || html.slice(pos, end).includes("<")) throw new Error("the <style> element is not plain CSS");
+      pos = end;
+    }
+    if (VOID.has(tag)) continue;
+    stack.push(tag);
+    if (/^h[1-6]$|^li$|^a$|^title$/.test(tag)) {
+      const el = { tag, attrs, text: "" };
+      if (tag === "li" && stack.includes("main")) {
+        el.index = page.items.length;
+        page.items.push("");
+      } else if (tag === "li") {
+        continue;
+      }
+      open.push(el);
+    }
+  }
+  if (stack.length) throw new Error(`unclosed elements at the end of the page: ${stack.join(" > ")}`);
+  for (const tag of ONCE) {
+    if (count[tag] !== 1) throw new Error(`the page has ${count[tag] || 0} <${tag}> elements, expected 1`);
+  }
+  return page;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The source, by line patterns
+
+// The part of an inline link after its text: (url "title"), as the renderer reads it.
+const TAIL = String.raw`\(\s*<?([^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*)>?(?:\s+(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))?\s*\)`;
+const LINK = new RegExp(String.raw`(!?)\[([^\[\]]*)\]` + TAIL, "g");
+// A code span (kept as it is: the renderer reads no link inside one) or a link.
+const CODE_OR_LINK = new RegExp("(`+)[^`]*?\\1(?!`)|" + LINK.source, "g");
+
+function readSource(markdown) {
+  const lines = markdown.replace(/\r\n?/g, "\n").replace(/\t/g, "    ").split("\n");
+  const source = { headings: [], items: [], links: [], words: [] };
+  const unquote = (line) => line.replace(/^( {0,3}> ?)+/, "");
+  // Runs of lines, either code (fenced) or prose (block markers removed), in order.
+  const segments = [];
+  const keep = (code, line) => {
+    const last = segments[segments.length - 1];
+    if (last && last.code === code) last.lines.push(line);
+    else segments.push({ code, lines: [line] });
+  };
+  let fence = null;
+  for (const raw of lines) {
+    let line = unquote(raw);
+    const fenceMark = /^ {0,3}(`{3,}|~{3,})/.exec(line);
+    if (fence) {
+      if (fenceMark && fenceMark[1][0] === fence[0] && fenceMark[1].length >= fence.length && /^[`~\s]*$/.test(line)) {
+        fence = null;
+      } else {
+        keep(true, line);
+      }
+      continue;
+    }
+    if (fenceMark) {
+      fence = fenceMark[1];
+      continue;
+    }
+    const heading = /^ {0,3}(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$/.exec(line);
+    const rule = /^ {0,3}([-*_])(?:\s*\1){2,}\s*$/.test(line);
+    const item = /^\s*([-*+]|\d{1,9}[.)])(?:\s+(.*))?$/.exec(line);
+    if (rule) continue;
+    if (heading) {
+      source.headings.push({ level: heading[1].length, text: inlineText(heading[2] || "") });
+      line = heading[2] || "";
+    } else if (item) {
+      source.items.push(inlineText(item[2] || ""));
+      line = item[2] || "";
+    }
+    keep(false, line);
+  }
+  for (const segment of segments) {
+    let text = segment.lines.join("\n");
+    if (!segment.code) {
+      // Link URLs and titles are attributes in the page, and so is the alt text of a safe image.
+      text = text.replace(CODE_OR_LINK, (match, ticks, bang, label, url) => {
+        if (ticks) return match;
+        if (!bang && schemeIsSafe(url)) source.links.push({ text: inlineText(label), url: url.replace(/\\(.)/g, "$1") });
+        return bang && schemeIsSafe(url) ? " " : ` ${label} `;
+      });
+    }
+    source.words.push(...words(text));
+  }
+  return source;
+}
+
+// Markdown inline text as a reader sees it: links by their text, escapes resolved.
+function inlineText(text) {
+  return text
+    .replace(LINK, "$2")
+    .replace(/<((?:https?|mailto):[^\s<>]*)>/gi, "$1")
+    .replace(/\\([!-/:-@[-`{-~])/g, "$1");
+}

@@ -1,0 +1,123 @@
+// Functional check of a primes result, itself a job: its input is
+// {"input": <the range spec, JSON text>, "options": null, "output": <the result as text>}.
+//
+// It verifies the shape (count, from, to as asked; the list strictly ascending within the range) and
+// tests every listed number with a deterministic Miller–Rabin test (bases 2, 13, 23 and 1662803, exact
+// for every n < 1.12·10^12 — no sieve involved). Then it looks for missing primes: in windows of 2000
+// numbers at both ends of the range and at 6 places drawn from a hash of the output, every number that
+// is not listed must be composite. It returns {"ok": true, "count": n, "windows": n} or throws the reason.
+
+const WINDOW = 2000;
+
+function jsJobRun(input, options, callback) {
+  const claim = typeof input === "string" ? JSON.parse(input) : input;
+  const spec = typeof claim.input === "string" ? JSON.parse(claim.input) : claim.input;
+  const from = Number(spec.from);
+  const to = Number(spec.to);
+  let result;
+  try {
+    result = typeof claim.output === "string" ? JSON.parse(claim.output) : claim.output;
+  } catch (error) {
+    throw new Error(`output is not JSON: ${error.message}`);
+  }
+  const keys = result && typeof result === "object" ? Object.keys(result).sort().join(",") : String(result);
+  if (keys !== "count,from,primes,to") throw new Error(`output has fields ${keys}, expected count,from,primes,to`);
+  if (result.from !== from || result.to !== to) throw new Error(`output is for [${result.from}, ${result.to}], the spec asks for [${from}, ${to}]`);
+  const primes = result.primes;
+  if (!Array.isArray(primes) || result.count !== primes.length) throw new Error(`"count" is ${result.count} but ${Array.isArray(primes) ? primes.length : "no"} primes are listed`);
+
+  const listed = new Set();
+  let previous = -1;
+  for (const p of primes) {
+    if (!Number.isSafeInteger(p) || p < from || p > to) throw new Error(`${JSON.stringify(p)} is not a whole number in the range`);
+    if (p <= previous) throw new Error(`the list is not strictly ascending at ${p}`);
+    previous = p;
+    if (!isPrime(p)) throw new Error(`${p} is listed but is not prime`);
+    listed.add(p);
+  }
+
+  // Windows: both ends, and 6 starts drawn from a hash of the list.
+  let seed = primes.reduce((h, p) => Math.imul(h ^ (p % 4294967296), 16777619) >>> 0, 2166136261);
+  const span = to - from + 1;
+  const starts = [from, Math.max(from, to - WINDOW + 1)];
+  for (let k = 0; k < 6 && span > WINDOW; k++) {
+    seed = (Math.imul(seed ^ (seed >>> 13), 1597334677) + 1013904223) >>> 0;
+    starts.push(from + (seed % (span - WINDOW + 1)));
+  }
+  for (const start of starts) {
+    const end = Math.min(start + WINDOW - 1, to);
+    for (let n = start; n <= end; n++) {
+      if (!listed.has(n) && isPrime(n)) throw new Error(`${n} is prime but missing from the list`);
+    }
+  }
+  return { ok: true, count: primes.length, windows: starts.length };
+}
+
+const SMALL = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47];
+
+function isPrime(n) {
+  if (n < 2) return false;
+  for (const p of SMALL) {
+    if (n === p) return true;
+    if (n % p === 0) return false;
+  }
+  if (n < 49 * 49) return true; // a composite below 49² has a prime factor of at most 47
+  let d = n - 1;
+  let s = 0;
+  while (d % 2 === 0) {
+    d /= 2;
+    s++;
+  }
+  for (const a of [2, 13, 23, 1662803]) {
+    if (a % n === 0) continue;
+    if (witness(a % n, d, s, n)) return false;
+  }
+  return true;
+}
+
+// Does a prove n composite? n − 1 = d·2^s with d odd.
+function witness(a, d, s, n) {
+  let x = powMod(a, d, n);
+  if (x === 1 || x === n - 1) return false;
+  for (let r = 1; r < s; r++) {
+    x = mulMod(x, x, n);
+    if (x === n - 1) return false;
+  }
+  return true;
+}
+
+function powMod(base, exp, n) {
+  let result = 1;
+  let b = base % n;
+  let e = exp;
+  while (e > 0) {
+    if (e % 2 === 1) result = mulMod(result, b, n);
+    b = mulMod(b, b, n);
+    e = Math.floor(e / 2);
+  }
+  return result;
+}
+
+// a·b mod n for a, b < n < 2^40, exactly in doubles: with a and b cut in 20-bit halves every partial
+// product stays below 2^41 and every shifted value below 2^53.
+function mulMod(a, b, n) {
+  if (n < 67108864) return mod(a * b, n); // both below 2^26: the product is below 2^52
+  const ah = Math.floor(a / 1048576);
+  const al = a - ah * 1048576;
+  const bh = Math.floor(b / 1048576);
+  const bl = b - bh * 1048576;
+  let x = shift20(mod(ah * bh, n), n);
+  x = shift20(mod(x + ah * bl + al * bh, n), n);
+  return mod(x + al * bl, n);
+}
+
+// x·2^20 mod n for x < n < 2^40, in two steps that stay below 2^53.
+function shift20(x, n) {
+  return mod(mod(x * 8192, n) * 128, n);
+}
+
+// x mod n for 0 ≤ x < 2^53: the quotient from one division is off by at most one, the rest is exact.
+function mod(x, n) {
+  const r = x - Math.floor(x / n) * n;
+  return r < 0 ? r + n : r >= n ? r - n : r;
+}

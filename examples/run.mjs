@@ -1,0 +1,256 @@
+#!/usr/bin/env node
+// Runs every example application on both engines and checks its results.
+//
+// For each examples/<name>/example.json:
+// - every run's job goes through V8 (the pinned Deno, one zero-permission process per job, input and
+//   options handed over as text and again parsed) and through QuickJS-ng (the pinned WebAssembly build,
+//   in this process, input and options parsed; runs marked heavy only with --heavy); all outputs must be
+//   byte-identical;
+// - a run that names an `error` must fail on every engine with a message containing it;
+// - every other run's output goes to the example's check.js (a job too, on both engines), which must
+//   answer {"ok": true, ...}, the same on both;
+// - every `wrong` output must be rejected by the check with a message containing its `reason`.
+//
+// Usage: node examples/run.mjs [--only NAME] [--engines v8,quickjs] [--heavy] [--serial] [--write DIR]
+//   --heavy   also runs the runs marked "heavy" on QuickJS (V8 always runs them)
+//   --serial  runs one engine at a time, for timing
+//   --write   writes each run's output to DIR/<example>-<run>.out
+// Prints one line per run with the time each engine took, then "N passed, M failed"; exits 1 on any
+// failure.
+
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = dirname(here);
+const require = createRequire(join(root, "package.json"));
+const DENO = join(root, "node_modules/@deno/linux-x64-glibc/deno");
+const HARNESS = join(here, "harness.js");
+const HARNESS_SOURCE = readFileSync(HARNESS, "utf8");
+const TIME_LIMIT_MS = 60_000;
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(name);
+const value = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const only = value("--only");
+const engines = (value("--engines") || "v8,quickjs").split(",");
+const writeDir = value("--write");
+if (writeDir) mkdirSync(writeDir, { recursive: true });
+
+// ---------------------------------------------------------------------------------------------------
+// Engines: each returns {ok: true, bytes, ms} or {ok: false, error, ms}.
+
+function runDeno(job) {
+  const started = process.hrtime.bigint();
+  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
+  return new Promise((resolve) => {
+    const child = spawn(
+      DENO,
+      ["run", "--no-prompt", "--no-remote", "--no-npm", "--no-config", "--no-lock", "--quiet", "--seed=1", HARNESS],
+      { env: { TZ: "UTC", LANG: "C", NO_COLOR: "1", DENO_DIR: "/dev/null/deno", DENO_NO_UPDATE_CHECK: "1" } },
+    );
+    const stdout = [];
+    const stderr = [];
+    const timer = setTimeout(() => child.kill("SIGKILL"), TIME_LIMIT_MS);
+    child.stdout.on("data", (chunk) => stdout.push(chunk));
+    child.stderr.on("data", (chunk) => stderr.push(chunk));
+    child.on("error", (error) => resolve({ ok: false, error: `deno: ${error.message}`, ms: elapsed() }));
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      const ms = elapsed();
+      if (status === 0) resolve({ ok: true, bytes: Buffer.concat(stdout), ms });
+      else resolve({ ok: false, error: Buffer.concat(stderr).toString("utf8") || `deno ended with ${signal || status}`, ms });
+    });
+    child.stdin.on("error", () => {}); // a job that fails at once may close stdin first
+    child.stdin.end(JSON.stringify(job));
+  });
+}
+
+let quickjs = null;
+async function loadQuickJS() {
+  const core = require("quickjs-emscripten-core");
+  const variant = require("@jitl/quickjs-ng-wasmfile-release-sync");
+  return core.newQuickJSWASMModuleFromVariant(variant.default ?? variant);
+}
+
+function runQuickJS(job) {
+  const started = process.hrtime.bigint();
+  const runtime = quickjs.newRuntime();
+  runtime.setMemoryLimit(512 << 20);
+  runtime.setMaxStackSize(4 << 20);
+  const deadline = Date.now() + TIME_LIMIT_MS;
+  runtime.setInterruptHandler(() => Date.now() > deadline);
+  const context = runtime.newContext();
+  const finish = (result) => ({ ...result, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+  try {
+    const evaluated = context.evalCode(HARNESS_SOURCE, "harness.js");
+    if (evaluated.error) return finish({ ok: false, error: `harness: ${JSON.stringify(context.dump(evaluated.error))}` });
+    evaluated.value.dispose();
+    const call = context.evalCode(`__jsjobHostRun(${JSON.stringify(JSON.stringify(job))})`);
+    if (call.error) {
+      const error = context.dump(call.error);
+      call.error.dispose();
+      return finish({ ok: false, error: error && error.message ? error.message : String(error) });
+    }
+    call.value.dispose();
+    for (;;) {
+      const pending = runtime.executePendingJobs();
+      if (pending.error) {
+        const error = context.dump(pending.error);
+        pending.error.dispose();
+        return finish({ ok: false, error: error && error.message ? error.message : String(error) });
+      }
+      if (pending.value === 0) break;
+    }
+    const read = context.evalCode("JSON.stringify(__jsjobHostResult)");
+    const result = JSON.parse(context.dump(context.unwrapResult(read)));
+    if (result === null) return finish({ ok: false, error: "the job never answered (no callback, no settled promise)" });
+    if (!result.ok) return finish({ ok: false, error: result.error });
+    const bytes = result.latin1 !== undefined ? Buffer.from(result.latin1, "latin1") : Buffer.from(result.text, "utf8");
+    return finish({ ok: true, bytes });
+  } catch (error) {
+    return finish({ ok: false, error: `quickjs: ${error.message}` });
+  } finally {
+    context.dispose();
+    runtime.dispose();
+  }
+}
+
+// Runs one job on every selected engine: V8 with the input and options as text and again parsed (two
+// processes, started first so that they run while QuickJS computes here), QuickJS with them parsed —
+// unless the run is heavy (QuickJS is an interpreter, about 20-50 times slower on such loops) and
+// --heavy is not given. With --serial, nothing runs at the same time (for timing).
+async function runEverywhere(code, input, options, heavy) {
+  const results = [];
+  const job = (parse) => ({ code, input, options, parse });
+  const deno = [];
+  if (engines.includes("v8")) {
+    for (const parse of [false, true]) {
+      const engine = parse ? "v8/parsed" : "v8";
+      const run = runDeno(job(parse)).then((result) => ({ engine, ...result }));
+      deno.push(flag("--serial") ? await run : run);
+    }
+  }
+  if (engines.includes("quickjs") && (!heavy || flag("--heavy"))) {
+    results.push({ engine: "quickjs/parsed", ...runQuickJS(job(true)) });
+  }
+  return [...(await Promise.all(deno)), ...results];
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+let passed = 0;
+let failed = 0;
+const problems = [];
+const report = (ok, label, detail) => {
+  if (ok) passed++;
+  else {
+    failed++;
+    problems.push(`${label}: ${detail}`);
+  }
+  console.log(`${ok ? "ok  " : "FAIL"} ${label}${detail ? ` — ${detail}` : ""}`);
+};
+const times = (results) =>
+  results.map((r) => `${r.engine} ${r.ms.toFixed(0)} ms`).join(", ");
+const firstLine = (text) => String(text).trim().split("\n")[0].slice(0, 160);
+
+// Runs a check on every engine; returns null when all agree and say ok, else the reason.
+async function check(example, claim, heavy) {
+  const results = await runEverywhere(example.check, JSON.stringify(claim), null, heavy);
+  const failure = results.find((r) => !r.ok);
+  if (failure) return { rejected: failure.error, results };
+  const texts = new Set(results.map((r) => r.bytes.toString("utf8")));
+  if (texts.size !== 1) return { rejected: `the engines' checks disagree: ${[...texts].join(" | ")}`, results };
+  const verdict = JSON.parse([...texts][0]);
+  if (verdict.ok !== true) return { rejected: `check answered ${[...texts][0]}`, results };
+  return { verdict, results };
+}
+
+function claimFor(example, input, options, bytes) {
+  const output = example.output === "binary" ? bytes.toString("base64") : bytes.toString("utf8");
+  return { input, options, output };
+}
+
+if (engines.includes("quickjs")) quickjs = await loadQuickJS();
+const baseline = await runDeno({ code: "function jsJobRun() { return 1; }", input: "", options: null, parse: false });
+console.log(`deno start-up and a trivial job: ${baseline.ms.toFixed(0)} ms`);
+
+const names = readdirSync(here)
+  .filter((name) => existsSync(join(here, name, "example.json")))
+  .filter((name) => !only || name === only)
+  .sort();
+if (names.length === 0) {
+  console.error(`no example${only ? ` named ${only}` : ""} under ${here}`);
+  process.exit(1);
+}
+
+for (const name of names) {
+  const dir = join(here, name);
+  const manifest = JSON.parse(readFileSync(join(dir, "example.json"), "utf8"));
+  const example = {
+    ...manifest,
+    job: readFileSync(join(dir, "job.js"), "utf8"),
+    check: readFileSync(join(dir, "check.js"), "utf8"),
+  };
+  const text = (file) => (file ? readFileSync(join(dir, file), "utf8") : null);
+  const outputs = new Map();
+  for (const run of manifest.runs) {
+    const label = `${name}/${run.name}`;
+    const input = text(run.input);
+    const options = text(run.options);
+    const results = await runEverywhere(example.job, input, options, run.heavy);
+    if (run.error) {
+      const wrong = results.filter((r) => r.ok || !r.error.includes(run.error));
+      report(
+        wrong.length === 0,
+        `${label} fails as it should (${times(results)})`,
+        wrong.map((r) => `${r.engine}: ${r.ok ? "succeeded" : firstLine(r.error)}`).join("; "),
+      );
+      continue;
+    }
+    const failure = results.find((r) => !r.ok);
+    if (failure) {
+      report(false, label, `${failure.engine}: ${firstLine(failure.error)}`);
+      continue;
+    }
+    const distinct = new Set(results.map((r) => r.bytes.toString("base64")));
+    if (distinct.size !== 1) {
+      report(false, label, `the engines disagree: ${results.map((r) => `${r.engine} ${r.bytes.length} bytes`).join(", ")}`);
+      continue;
+    }
+    const bytes = results[0].bytes;
+    outputs.set(run.name, { input, options, bytes });
+    if (writeDir) writeFileSync(join(writeDir, `${name}-${run.name}.out`), bytes);
+    const verdict = await check(example, claimFor(example, input, options, bytes), run.heavy);
+    report(
+      !verdict.rejected,
+      `${label}: ${bytes.length} bytes, same on ${results.length} runs (${times(results)}); check (${times(verdict.results)})`,
+      verdict.rejected ? `check rejected it: ${firstLine(verdict.rejected)}` : JSON.stringify(verdict.verdict),
+    );
+  }
+  for (const wrong of manifest.wrong || []) {
+    const label = `${name}/${wrong.output}`;
+    const run = manifest.runs.find((r) => r.name === wrong.run);
+    if (!run) {
+      report(false, label, `no run named ${wrong.run}`);
+      continue;
+    }
+    const bytes = readFileSync(join(dir, wrong.output));
+    const verdict = await check(example, claimFor(example, text(run.input), text(run.options), bytes), run.heavy);
+    const ok = verdict.rejected && verdict.rejected.includes(wrong.reason);
+    report(
+      Boolean(ok),
+      `${label} rejected (${times(verdict.results)})`,
+      verdict.rejected ? (ok ? firstLine(verdict.rejected) : `rejected for another reason: ${firstLine(verdict.rejected)}`) : "the check accepted a wrong output",
+    );
+  }
+}
+
+console.log(`\nexamples: ${passed} passed, ${failed} failed`);
+if (failed) {
+  for (const problem of problems) console.log(`  ${problem}`);
+  process.exit(1);
+}

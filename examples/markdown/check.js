@@ -23,7 +23,8 @@ function jsJobRun(input, options, callback) {
   const page = readPage(claim.output);
   const source = readSource(claim.input);
 
-  const norm = (text) => text.replace(/[*_`\\]/g, "").replace(/\s+/g, " ").trim();
+  // Compared without emphasis marks, backticks, backslashes and white space (a code span drops a space).
+  const norm = (text) => text.replace(/[*_`\\\s]/g, "");
 
   if (source.headings.length !== page.headings.length) {
     throw new Error(`the source has ${source.headings.length} headings, the page ${page.headings.length}`);
@@ -184,71 +185,128 @@ function readPage(html) {
 // ---------------------------------------------------------------------------------------------------
 // The source, by line patterns
 
-// The part of an inline link after its text: (url "title"), as the renderer reads it.
+// Inline syntax, in one pattern: a code span (an opening run of backticks closed by a run of the same
+// length: its text is literal), a link or image [text](url "title"), an autolink <scheme:…>, or a
+// backslash escape.
 const TAIL = String.raw`\(\s*<?([^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*)>?(?:\s+(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))?\s*\)`;
-const LINK = new RegExp(String.raw`(!?)\[([^\[\]]*)\]` + TAIL, "g");
-// A code span (kept as it is: the renderer reads no link inside one) or a link.
-const CODE_OR_LINK = new RegExp("(`+)[^`]*?\\1(?!`)|" + LINK.source, "g");
+const INLINE = new RegExp(
+  [
+    "(?<!`)(`+)(?!`)[\\s\\S]*?(?<!`)\\1(?!`)",
+    String.raw`(!?)\[([^\[\]]*)\]` + TAIL,
+    "<((?:https?|mailto):[^\\s<>]*)>",
+    "\\\\([!-/:-@[-`{-~])",
+  ].join("|"),
+  "g",
+);
 
+// Markdown inline text as a reader sees it: links by their text, images with a safe URL dropped (their
+// alt text is an attribute), escapes resolved, code spans by their text. Links with a safe URL are added
+// to `links` when it is given.
+function inlineText(text, links) {
+  return text.replace(INLINE, (match, ticks, bang, label, url, auto, escaped) => {
+    if (ticks) {
+      // A code span's text: line ends as spaces, and one space off each end when both ends have one.
+      const code = match.slice(ticks.length, -ticks.length).replace(/\n/g, " ");
+      const padded = code.length >= 2 && code[0] === " " && code[code.length - 1] === " " && code.trim() !== "";
+      return padded ? code.slice(1, -1) : code;
+    }
+    if (auto !== undefined) return auto;
+    if (escaped !== undefined) return escaped;
+    const safe = schemeIsSafe(url);
+    if (bang) return safe ? " " : ` ${inlineText(label)} `;
+    if (safe && links) links.push({ text: inlineText(label), url: url.replace(/\\(.)/g, "$1") });
+    return ` ${inlineText(label)} `;
+  });
+}
+
+// Reads the source line by line. Its text is cut into blocks as the renderer does (a blank line, a
+// heading, a list item, a fence or a break starts a new one), so that no code span or link is read
+// across two blocks.
 function readSource(markdown) {
   const lines = markdown.replace(/\r\n?/g, "\n").replace(/\t/g, "    ").split("\n");
   const source = { headings: [], items: [], links: [], words: [] };
-  const unquote = (line) => line.replace(/^( {0,3}> ?)+/, "");
-  // Runs of lines, either code (fenced) or prose (block markers removed), in order.
-  const segments = [];
-  const keep = (code, line) => {
-    const last = segments[segments.length - 1];
-    if (last && last.code === code) last.lines.push(line);
-    else segments.push({ code, lines: [line] });
+  const blocks = []; // {code, lines}
+  const add = (code, line, fresh) => {
+    const last = blocks[blocks.length - 1];
+    if (!fresh && last && last.code === code) last.lines.push(line);
+    else blocks.push({ code, lines: [line] });
   };
   let fence = null;
+  // Indented code: 4 spaces beyond the current list item's content (or the margin), outside a paragraph.
+  let margin = 0;
+  let afterBlank = true;
+  let inParagraph = false;
+  let quoteDepth = 0;
   for (const raw of lines) {
-    let line = unquote(raw);
-    const fenceMark = /^ {0,3}(`{3,}|~{3,})/.exec(line);
+    const quote = /^( {0,3}> ?)*/.exec(raw)[0];
+    const depth = (quote.match(/>/g) || []).length;
+    const line = raw.slice(quote.length);
+    if (/^\s*$/.test(line)) {
+      quoteDepth = depth;
+      afterBlank = true;
+      inParagraph = false;
+      if (fence) add(true, "", false);
+      continue;
+    }
+    const indent = line.length - line.trimStart().length;
+    const item = /^(\s*)([-*+]|\d{1,9}[.)])( {1,4}(?=\S)|\s*$)(.*)$/.exec(line);
+    // The list ends at a line left of its content after a blank line, or one that starts another block.
+    const startsBlock = /^ {0,3}(#{1,6}(\s|$)|`{3,}|~{3,}|([-*_])(\s*\3){2,}\s*$)/.test(line);
+    // A line that leaves a quote without starting a block carries on the quote's paragraph ("lazy").
+    const lazy = !fence && depth < quoteDepth && inParagraph && !startsBlock && !item;
+    const newQuote = depth !== quoteDepth && !lazy;
+    if (!lazy) quoteDepth = depth;
+    if (!fence && margin > 0 && ((indent < margin && (afterBlank || startsBlock || item)) || newQuote)) margin = 0;
+    const body = line.slice(Math.min(indent, margin));
+    const fenceMark = /^ {0,3}(`{3,}|~{3,})/.exec(body);
     if (fence) {
-      if (fenceMark && fenceMark[1][0] === fence[0] && fenceMark[1].length >= fence.length && /^[`~\s]*$/.test(line)) {
+      if (fenceMark && fenceMark[1][0] === fence[0] && fenceMark[1].length >= fence.length && /^[`~\s]*$/.test(body)) {
         fence = null;
       } else {
-        keep(true, line);
+        add(true, body, false);
       }
+      continue;
+    }
+    const fresh = afterBlank || newQuote;
+    afterBlank = false;
+    if (lazy) {
+      add(false, line.trimStart(), false);
+      continue;
+    }
+    if (indent - margin >= 4 && !inParagraph) {
+      add(true, body, false);
       continue;
     }
     if (fenceMark) {
       fence = fenceMark[1];
+      inParagraph = false;
+      add(true, "", true);
       continue;
     }
-    const heading = /^ {0,3}(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$/.exec(line);
-    const rule = /^ {0,3}([-*_])(?:\s*\1){2,}\s*$/.test(line);
-    const item = /^\s*([-*+]|\d{1,9}[.)])(?:\s+(.*))?$/.exec(line);
-    if (rule) continue;
+    if (/^ {0,3}([-*_])(?:\s*\1){2,}\s*$/.test(body)) {
+      inParagraph = false; // a thematic break
+      continue;
+    }
+    const heading = /^ {0,3}(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$/.exec(body);
     if (heading) {
       source.headings.push({ level: heading[1].length, text: inlineText(heading[2] || "") });
-      line = heading[2] || "";
-    } else if (item) {
-      source.items.push(inlineText(item[2] || ""));
-      line = item[2] || "";
+      add(false, heading[2] || "", true);
+      inParagraph = false;
+      add(false, "", true); // what follows is another block
+    } else if (item && indent - margin <= 3) {
+      margin = item[1].length + item[2].length + (item[4] === "" ? 1 : item[3].length);
+      add(false, item[4], true);
+      source.items.push(blocks[blocks.length - 1]); // its text is read once the block is complete
+      inParagraph = item[4] !== "";
+    } else {
+      add(false, body.trimStart(), fresh); // a paragraph's lines lose their indentation
+      inParagraph = true;
     }
-    keep(false, line);
   }
-  for (const segment of segments) {
-    let text = segment.lines.join("\n");
-    if (!segment.code) {
-      // Link URLs and titles are attributes in the page, and so is the alt text of a safe image.
-      text = text.replace(CODE_OR_LINK, (match, ticks, bang, label, url) => {
-        if (ticks) return match;
-        if (!bang && schemeIsSafe(url)) source.links.push({ text: inlineText(label), url: url.replace(/\\(.)/g, "$1") });
-        return bang && schemeIsSafe(url) ? " " : ` ${label} `;
-      });
-    }
-    source.words.push(...words(text));
+  source.items = source.items.map((block) => inlineText(block.lines.join("\n")));
+  for (const block of blocks) {
+    const text = block.lines.join("\n");
+    source.words.push(...words(block.code ? text : inlineText(text, source.links)));
   }
   return source;
-}
-
-// Markdown inline text as a reader sees it: links by their text, escapes resolved.
-function inlineText(text) {
-  return text
-    .replace(LINK, "$2")
-    .replace(/<((?:https?|mailto):[^\s<>]*)>/gi, "$1")
-    .replace(/\\([!-/:-@[-`{-~])/g, "$1");
 }

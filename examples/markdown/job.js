@@ -98,7 +98,7 @@ class Renderer {
         while (i < lines.length && !BLANK.test(lines[i])) {
           const q = QUOTE.exec(lines[i]);
           if (q) body.push(q[1]);
-          else if (startsBlock(lines[i]) || /^ {4}/.test(lines[i])) break;
+          else if (startsBlock(lines[i])) break;
           else body.push(lines[i]); // lazy continuation of the quoted paragraph
           i++;
         }

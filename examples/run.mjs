@@ -14,6 +14,8 @@
 // Usage: node examples/run.mjs [--only NAME] [--engines v8,quickjs] [--heavy] [--serial] [--write DIR]
 //   --heavy   also runs the runs marked "heavy" on QuickJS (V8 always runs them)
 //   --serial  runs one engine at a time, for timing
+//   --cases N generated inputs per example for the property "the check accepts the job's output"
+//             (default 100; see properties.mjs)
 //   --write   writes each run's output to DIR/<example>-<run>.out
 // Prints one line per run with the time each engine took, then "N passed, M failed"; exits 1 on any
 // failure.
@@ -23,6 +25,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { generators, seeded } from "./properties.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
@@ -247,6 +250,42 @@ for (const name of names) {
       verdict.rejected ? (ok ? firstLine(verdict.rejected) : `rejected for another reason: ${firstLine(verdict.rejected)}`) : "the check accepted a wrong output",
     );
   }
+}
+
+// The property: on generated inputs, the check accepts whatever the job produced.
+const cases = Number(value("--cases") ?? 100);
+const runInNode = new Function(`${HARNESS_SOURCE}\n;return jsjobRun;`)();
+for (const name of names.filter((n) => generators[n])) {
+  const dir = join(here, name);
+  const manifest = JSON.parse(readFileSync(join(dir, "example.json"), "utf8"));
+  const job = readFileSync(join(dir, "job.js"), "utf8");
+  const checkCode = readFileSync(join(dir, "check.js"), "utf8");
+  const random = seeded(2016);
+  let checked = 0;
+  let refused = 0;
+  let problem = null;
+  const started = process.hrtime.bigint();
+  for (let k = 0; k < cases && !problem; k++) {
+    const { input, options } = generators[name](random);
+    let output;
+    try {
+      output = await runInNode({ code: job, input, options, parse: k % 2 === 1 });
+    } catch {
+      refused++; // an invalid generated input (an ambiguous board, say): the job refused it
+      continue;
+    }
+    const bytes = output.bytes ? Buffer.from(output.bytes) : Buffer.from(output.text, "utf8");
+    const claim = claimFor(manifest, input, options, bytes);
+    try {
+      const verdict = JSON.parse((await runInNode({ code: checkCode, input: JSON.stringify(claim), options: null, parse: k % 2 === 0 })).text);
+      if (verdict.ok !== true) problem = `check answered ${JSON.stringify(verdict)} for ${JSON.stringify(input)}`;
+      checked++;
+    } catch (error) {
+      problem = `check rejected the job's output: ${firstLine(error.message)} — input ${JSON.stringify(input)}, options ${options}`;
+    }
+  }
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  report(!problem && checked > 0, `${name}: the check accepts the job's output on ${checked} generated inputs (${refused} refused by the job; ${ms.toFixed(0)} ms, in Node)`, problem || "");
 }
 
 console.log(`\nexamples: ${passed} passed, ${failed} failed`);

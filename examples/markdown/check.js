@@ -285,6 +285,7 @@ function readSource(markdown) {
     }
     if (/^ {0,3}([-*_])(?:\s*\1){2,}\s*$/.test(body)) {
       inParagraph = false; // a thematic break
+      add(false, "", true); // what follows is another block
       continue;
     }
     const heading = /^ {0,3}(#{1,6})(?:\s+(.*?))?(?:\s+#+)?\s*$/.exec(body);

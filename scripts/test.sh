@@ -23,6 +23,9 @@ forge test --isolate --match-contract Gas --gas-snapshot-check true
 step "README gas table matches the snapshot"
 node tools/gastable.mjs --check
 
+step "example applications on V8 (Deno) and QuickJS-ng, with their functional checks"
+node examples/run.mjs
+
 step "agent: cargo test"
 cargo test --locked --workspace
 

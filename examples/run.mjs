@@ -15,7 +15,8 @@
 //   --heavy   also runs the runs marked "heavy" on QuickJS (V8 always runs them)
 //   --serial  runs one engine at a time, for timing
 //   --cases N generated inputs per example for the property "the check accepts the job's output"
-//             (default 100; see properties.mjs)
+//             (default 100; see properties.mjs); --engine-cases N of them (default 25) are also
+//             run on QuickJS and compared byte for byte
 //   --write   writes each run's output to DIR/<example>-<run>.out
 // Prints one line per run with the time each engine took, then "N passed, M failed"; exits 1 on any
 // failure.
@@ -252,8 +253,10 @@ for (const name of names) {
   }
 }
 
-// The property: on generated inputs, the check accepts whatever the job produced.
+// The property: on generated inputs, the check accepts whatever the job produced (job and check run
+// here in Node's V8; the first --engine-cases of them also on QuickJS, which must give the same bytes).
 const cases = Number(value("--cases") ?? 100);
+const engineCases = Number(value("--engine-cases") ?? 25);
 const runInNode = new Function(`${HARNESS_SOURCE}\n;return jsjobRun;`)();
 for (const name of names.filter((n) => generators[n])) {
   const dir = join(here, name);
@@ -263,18 +266,33 @@ for (const name of names.filter((n) => generators[n])) {
   const random = seeded(2016);
   let checked = 0;
   let refused = 0;
+  let compared = 0;
   let problem = null;
   const started = process.hrtime.bigint();
   for (let k = 0; k < cases && !problem; k++) {
     const { input, options } = generators[name](random);
     let output;
+    let refusal = null;
     try {
       output = await runInNode({ code: job, input, options, parse: k % 2 === 1 });
-    } catch {
-      refused++; // an invalid generated input (an ambiguous board, say): the job refused it
+    } catch (error) {
+      refusal = error.message; // an invalid generated input (an ambiguous board, say)
+    }
+    const bytes = refusal === null ? (output.bytes ? Buffer.from(output.bytes) : Buffer.from(output.text, "utf8")) : null;
+    // The first cases also go through QuickJS, which must give the same bytes (or the same refusal).
+    if (quickjs && k < engineCases) {
+      const q = runQuickJS({ code: job, input, options, parse: true });
+      const same = q.ok ? bytes !== null && q.bytes.equals(bytes) : refusal !== null && q.error === refusal;
+      if (!same) {
+        problem = `QuickJS and V8 disagree on input ${JSON.stringify(input)}, options ${options}: ${q.ok ? `${q.bytes.length} bytes` : q.error} vs ${refusal ?? `${bytes.length} bytes`}`;
+        break;
+      }
+      compared++;
+    }
+    if (refusal !== null) {
+      refused++;
       continue;
     }
-    const bytes = output.bytes ? Buffer.from(output.bytes) : Buffer.from(output.text, "utf8");
     const claim = claimFor(manifest, input, options, bytes);
     try {
       const verdict = JSON.parse((await runInNode({ code: checkCode, input: JSON.stringify(claim), options: null, parse: k % 2 === 0 })).text);
@@ -285,7 +303,12 @@ for (const name of names.filter((n) => generators[n])) {
     }
   }
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  report(!problem && checked > 0, `${name}: the check accepts the job's output on ${checked} generated inputs (${refused} refused by the job; ${ms.toFixed(0)} ms, in Node)`, problem || "");
+  report(
+    !problem && checked > 0,
+    `${name}: the check accepts the job's output on ${checked} generated inputs (${refused} refused by the job; ` +
+      `the first ${compared} identical on QuickJS; ${ms.toFixed(0)} ms)`,
+    problem || "",
+  );
 }
 
 console.log(`\nexamples: ${passed} passed, ${failed} failed`);

@@ -307,7 +307,7 @@ function readSource(markdown) {
   source.items = source.items.map((block) => inlineText(block.lines.join("\n")));
   for (const block of blocks) {
     const text = block.lines.join("\n");
-    source.words.push(...words(block.code ? text : inlineText(text, source.links)));
+    for (const word of words(block.code ? text : inlineText(text, source.links))) source.words.push(word);
   }
   return source;
 }

@@ -63,8 +63,13 @@ class Renderer {
     this.ids = new Map();
   }
 
-  // Renders lines as blocks; `tight` renders paragraphs without <p> (the items of a tight list).
-  blocks(lines, tight) {
+  // Renders lines as blocks; `tight` renders paragraphs without <p> (the items of a tight list);
+  // `depth` counts the quotes and lists around them. The cap is part of the job's definition: without
+  // it, deep nesting would end in a stack overflow at a depth that differs between engines.
+  blocks(lines, tight, depth = 0) {
+    if (depth > MAX_NESTING) {
+      throw new Error(`markdown: quotes and lists are nested more than ${MAX_NESTING} deep; flatten the document`);
+    }
     const out = [];
     let i = 0;
     while (i < lines.length) {
@@ -102,9 +107,9 @@ class Renderer {
           else body.push(lines[i]); // lazy continuation of the quoted paragraph
           i++;
         }
-        out.push(`<blockquote>\n${this.blocks(body, false)}\n</blockquote>`);
+        out.push(`<blockquote>\n${this.blocks(body, false, depth + 1)}\n</blockquote>`);
       } else if (ITEM.test(line)) {
-        i = this.list(lines, i, out);
+        i = this.list(lines, i, out, depth);
       } else if (/^ {4}/.test(line)) {
         const body = [];
         while (i < lines.length && (/^ {4}/.test(lines[i]) || BLANK.test(lines[i]))) body.push(lines[i++].slice(4));
@@ -123,7 +128,7 @@ class Renderer {
   }
 
   // A list starting at lines[i]; returns the index after it.
-  list(lines, i, out) {
+  list(lines, i, out, depth) {
     const first = ITEM.exec(lines[i]);
     const ordered = /\d/.test(first[2]);
     const marker = ordered ? first[2].slice(-1) : first[2];
@@ -171,7 +176,7 @@ class Renderer {
     }
     const tag = ordered ? "ol" : "ul";
     const start = ordered && items[0].start !== 1 ? ` start="${items[0].start}"` : "";
-    const lis = items.map((item) => `<li>${this.blocks(item.body, !loose)}</li>`);
+    const lis = items.map((item) => `<li>${this.blocks(item.body, !loose, depth + 1)}</li>`);
     out.push(`<${tag}${start}>\n${lis.join("\n")}\n</${tag}>`);
     return i;
   }
@@ -193,71 +198,74 @@ class Renderer {
 
   // -------------------------------------------------------------------------------------------------
   // Inlines: a scan into tokens (text, finished HTML, delimiter runs), then emphasis is resolved on
-  // the delimiter runs, as CommonMark's "process emphasis" does (without its rule of three).
+  // the delimiter runs, as CommonMark's "process emphasis" does (without its rule of three). Every step
+  // is linear or n·log n in the text, so that no input makes a worker spin: code-span closers and
+  // bracket pairs are found in one pass first, and link labels are read inside link labels only
+  // MAX_LINK_DEPTH deep.
 
-  inline(source) {
+  inline(source, depth = 0) {
+    const closer = codeSpanCloser(source);
+    const brackets = depth < MAX_LINK_DEPTH ? bracketPairs(source, closer) : new Map();
     const tokens = [];
-    const text = (value) => tokens.push({ html: escapeHtml(value) });
     let i = 0;
-    let plain = "";
-    const flush = () => {
-      if (plain) text(plain);
-      plain = "";
+    let from = 0; // plain text runs from `from` to `i`
+    const flush = (to) => {
+      if (to > from) tokens.push({ html: escapeHtml(source.slice(from, to)) });
     };
+    const RUN = /`+|\*+|_+/y;
+    const AUTOLINK = /<((?:https?|mailto):[^\s<>]*)>/iy;
     while (i < source.length) {
       const ch = source[i];
-      const rest = source.slice(i);
       let m;
       if (ch === "\\" && i + 1 < source.length && /[!-/:-@[-`{-~]/.test(source[i + 1])) {
-        plain += source[i + 1];
+        flush(i);
+        tokens.push({ html: escapeHtml(source[i + 1]) });
         i += 2;
+        from = i;
       } else if (ch === "\\" && source[i + 1] === "\n") {
-        flush();
+        flush(i);
         tokens.push({ html: "<br>\n" });
         i += 2;
+        from = i;
       } else if (ch === "\n") {
-        const hard = / {2,}$/.test(plain);
-        plain = plain.replace(/ +$/, "");
-        flush();
-        tokens.push({ html: hard ? "<br>\n" : "\n" });
+        let end = i;
+        while (end > from && source[end - 1] === " ") end--;
+        flush(end);
+        tokens.push({ html: i - end >= 2 ? "<br>\n" : "\n" });
         i++;
         while (source[i] === " ") i++;
+        from = i;
       } else if (ch === "`") {
-        const run = /^`+/.exec(rest)[0];
-        // The closing run must be exactly as long as the opening one.
-        const runs = /`+/g;
-        runs.lastIndex = i + run.length;
-        let end = -1;
-        for (let r; (r = runs.exec(source)); ) {
-          if (r[0].length === run.length) {
-            end = r.index;
-            break;
-          }
-        }
+        RUN.lastIndex = i;
+        const run = RUN.exec(source)[0].length;
+        const end = closer(i + run, run);
         if (end === -1) {
-          plain += run;
-          i += run.length;
+          i += run; // no closing run: the backticks are text
         } else {
-          flush();
-          let code = source.slice(i + run.length, end).replace(/\n/g, " ");
+          flush(i);
+          let code = source.slice(i + run, end).replace(/\n/g, " ");
           if (/^ .*[^ ].* $/.test(code)) code = code.slice(1, -1);
           tokens.push({ html: `<code>${escapeHtml(code)}</code>` });
-          i = end + run.length;
+          i = end + run;
+          from = i;
         }
-      } else if (ch === "<" && (m = /^<((?:https?|mailto):[^\s<>]*)>/i.exec(rest))) {
-        flush();
+      } else if (ch === "<" && ((AUTOLINK.lastIndex = i), (m = AUTOLINK.exec(source)))) {
+        flush(i);
         const url = escapeHtml(m[1]);
         tokens.push({ html: `<a href="${url}">${url}</a>` });
         i += m[0].length;
-      } else if ((ch === "[" || (ch === "!" && source[i + 1] === "[")) && (m = this.link(source, i))) {
-        flush();
+        from = i;
+      } else if ((ch === "[" || (ch === "!" && source[i + 1] === "[")) && (m = this.link(source, i, brackets, depth))) {
+        flush(i);
         tokens.push({ html: m.html });
         i = m.end;
+        from = i;
       } else if (ch === "*" || ch === "_") {
-        flush();
-        const run = ch === "*" ? /^\*+/.exec(rest)[0] : /^_+/.exec(rest)[0];
+        flush(i);
+        RUN.lastIndex = i;
+        const run = RUN.exec(source)[0].length;
         const before = i === 0 ? " " : source[i - 1];
-        const after = i + run.length < source.length ? source[i + run.length] : " ";
+        const after = i + run < source.length ? source[i + run] : " ";
         const space = (c) => /\s/.test(c);
         const punct = (c) => /[\p{P}\p{S}]/u.test(c);
         const left = !space(after) && (!punct(after) || space(before) || punct(before));
@@ -265,40 +273,25 @@ class Renderer {
         // `_` inside a word is not emphasis (snake_case).
         const canOpen = ch === "*" ? left : left && (!right || punct(before));
         const canClose = ch === "*" ? right : right && (!left || punct(after));
-        tokens.push({ delim: ch, count: run.length, canOpen, canClose, html: run });
-        i += run.length;
+        tokens.push({ delim: ch, count: run, canOpen, canClose });
+        i += run;
+        from = i;
       } else {
-        plain += ch;
         i++;
       }
     }
-    flush();
+    flush(i);
     return resolveEmphasis(tokens);
   }
 
   // [text](url "title") or ![alt](url "title") at source[i]; null when it is not one.
-  link(source, i) {
+  link(source, i, brackets, depth) {
     const image = source[i] === "!";
     const open = image ? i + 1 : i;
-    let depth = 0;
-    let close = -1;
-    for (let k = open; k < source.length; k++) {
-      const c = source[k];
-      if (c === "\\") k++;
-      else if (c === "`") {
-        const run = /^`+/.exec(source.slice(k))[0];
-        const end = source.indexOf(run, k + run.length);
-        if (end !== -1) k = end + run.length - 1;
-      } else if (c === "[") depth++;
-      else if (c === "]" && --depth === 0) {
-        close = k;
-        break;
-      }
-    }
-    if (close === -1) return null;
-    const tail = /^\(\s*(<[^<>\n]*>|[^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*)(?:\s+("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))?\s*\)/.exec(
-      source.slice(close + 1),
-    );
+    const close = brackets.get(open);
+    if (close === undefined) return null;
+    LINK_TAIL.lastIndex = close + 1;
+    const tail = LINK_TAIL.exec(source);
     if (!tail) return null;
     let url = tail[1];
     if (url.startsWith("<")) url = url.slice(1, -1);
@@ -308,38 +301,113 @@ class Renderer {
     const end = close + 1 + tail[0].length;
     const safe = safeUrl(url);
     const titleAttr = title === null ? "" : ` title="${escapeHtml(title)}"`;
+    const inner = this.inline(label, depth + 1);
     if (image) {
-      const alt = this.inline(label).replace(/<[^>]*>/g, "");
+      const alt = inner.replace(/<[^>]*>/g, "");
       if (safe === null) return { html: `<span class="unsafe-link">${alt}</span>`, end };
       return { html: `<img src="${escapeHtml(safe)}" alt="${alt}"${titleAttr}>`, end };
     }
-    const inner = this.inline(label);
     if (safe === null) return { html: `<span class="unsafe-link">${inner}</span>`, end };
     return { html: `<a href="${escapeHtml(safe)}"${titleAttr}>${inner}</a>`, end };
   }
 }
 
-// Pairs delimiter runs into <em> and <strong>; unpaired runs stay literal text.
-function resolveEmphasis(tokens) {
-  for (let closer = 0; closer < tokens.length; closer++) {
-    const c = tokens[closer];
-    if (!c.delim || !c.canClose || c.count === 0) continue;
-    for (let opener = closer - 1; opener >= 0; opener--) {
-      const o = tokens[opener];
-      if (o.delim !== c.delim || !o.canOpen || o.count === 0) continue;
-      const use = o.count >= 2 && c.count >= 2 ? 2 : 1;
-      const tag = use === 2 ? "strong" : "em";
-      const inner = tokens.splice(opener + 1, closer - opener - 1);
-      const html = inner.map(literal).join("");
-      o.count -= use;
-      c.count -= use;
-      tokens.splice(opener + 1, 0, { html: `<${tag}>${html}</${tag}>` });
-      // Go on after the closer, or look at it again if it can still close an earlier opener (***a** b*).
-      closer = c.count > 0 ? opener + 1 : opener + 2;
-      break;
+const MAX_LINK_DEPTH = 4;
+const MAX_NESTING = 32;
+const LINK_TAIL = /\(\s*(<[^<>\n]*>|[^\s()<>]*(?:\([^\s()<>]*\)[^\s()<>]*)*)(?:\s+("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))?\s*\)/y;
+
+// closer(from, n): where the first run of exactly n backticks at or after `from` starts, or -1. Runs
+// are read raw (a backslash does not escape inside a code span); binary search over the runs of each
+// length.
+function codeSpanCloser(source) {
+  const starts = new Map();
+  for (const m of source.matchAll(/`+/g)) {
+    const list = starts.get(m[0].length);
+    if (list) list.push(m.index);
+    else starts.set(m[0].length, [m.index]);
+  }
+  return (from, n) => {
+    const list = starts.get(n);
+    if (!list) return -1;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid] < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < list.length ? list[lo] : -1;
+  };
+}
+
+// The matching "]" of every "[" that has one, skipping escaped characters and code spans exactly as
+// the inline scan does.
+function bracketPairs(source, closer) {
+  const pairs = new Map();
+  const open = [];
+  const RUN = /`+/y;
+  for (let k = 0; k < source.length; k++) {
+    const c = source[k];
+    if (c === "\\") {
+      k++;
+    } else if (c === "`") {
+      RUN.lastIndex = k;
+      const run = RUN.exec(source)[0].length;
+      const end = closer(k + run, run);
+      k = (end === -1 ? k + run : end + run) - 1;
+    } else if (c === "[") {
+      open.push(k);
+    } else if (c === "]" && open.length) {
+      pairs.set(open.pop(), k);
     }
   }
-  return tokens.map(literal).join("");
+  return pairs;
+}
+
+// Pairs delimiter runs into <em> and <strong>; unpaired runs stay literal text. The tokens form a
+// linked list, so that wrapping the tokens between two delimiters costs only what they hold, and
+// `bottom` remembers below which token a search for an opener of each kind cannot succeed: linear time.
+function resolveEmphasis(tokens) {
+  const n = tokens.length;
+  const prev = Array.from({ length: n }, (_, k) => k - 1);
+  const next = Array.from({ length: n }, (_, k) => (k + 1 < n ? k + 1 : -1));
+  const bottom = { "*": 0, _: 0 };
+  for (let closer = 0; closer !== -1; ) {
+    const c = tokens[closer];
+    if (!c.delim || !c.canClose || c.count === 0) {
+      closer = next[closer];
+      continue;
+    }
+    let opener = prev[closer];
+    while (opener >= bottom[c.delim]) {
+      const o = tokens[opener];
+      if (o.delim === c.delim && o.canOpen && o.count > 0) break;
+      opener = prev[opener];
+    }
+    if (opener < bottom[c.delim]) {
+      bottom[c.delim] = closer;
+      closer = next[closer];
+      continue;
+    }
+    const o = tokens[opener];
+    const use = o.count >= 2 && c.count >= 2 ? 2 : 1;
+    const tag = use === 2 ? "strong" : "em";
+    // The tokens between the two become one (in the first one's slot: there is always one, since two
+    // delimiter runs of one kind are never adjacent).
+    const slot = next[opener];
+    let html = "";
+    for (let k = slot; k !== closer; k = next[k]) html += literal(tokens[k]);
+    tokens[slot] = { html: `<${tag}>${html}</${tag}>` };
+    next[slot] = closer;
+    prev[closer] = slot;
+    o.count -= use;
+    c.count -= use;
+    // Look at the closer again if it can still close an earlier opener (***a** b*).
+    if (c.count === 0) closer = next[closer];
+  }
+  let out = "";
+  for (let k = 0; k !== -1 && n > 0; k = next[k]) out += literal(tokens[k]);
+  return out;
 }
 
 function literal(token) {

@@ -12,6 +12,7 @@ const FRAC = 23n;
 
 function jsJobRun(input, options, callback) {
   const claim = typeof input === "string" ? JSON.parse(input) : input;
+  if (claim === null || typeof claim !== "object") throw new Error("the check's input must be a JSON object {input, options, output}");
   const spec = typeof claim.input === "string" ? JSON.parse(claim.input) : claim.input;
   if (typeof claim.output !== "string") throw new Error("the output must be base64 text");
   const bytes = fromBase64(claim.output);

@@ -17,6 +17,7 @@
 
 function jsJobRun(input, options, callback) {
   const claim = typeof input === "string" ? JSON.parse(input) : input;
+  if (claim === null || typeof claim !== "object") throw new Error("the check's input must be a JSON object {input, options, output}");
   if (typeof claim.input !== "string") throw new Error("the claim's input is not Markdown text");
   if (typeof claim.output !== "string") throw new Error("the output is not text");
   const opts = typeof claim.options === "string" ? JSON.parse(claim.options) : claim.options || {};

@@ -14,6 +14,7 @@ const FULL = 100000;
 
 function jsJobRun(input, options, callback) {
   const claim = typeof input === "string" ? JSON.parse(input) : input;
+  if (claim === null || typeof claim !== "object") throw new Error("the check's input must be a JSON object {input, options, output}");
   const spec = typeof claim.input === "string" ? JSON.parse(claim.input) : claim.input;
   const from = Number(spec.from);
   const to = Number(spec.to);

@@ -6,6 +6,7 @@
 
 function jsJobRun(input, options, callback) {
   const claim = typeof input === "string" ? JSON.parse(input) : input;
+  if (claim === null || typeof claim !== "object") throw new Error("the check's input must be a JSON object {input, options, output}");
   const givens = boardCells(claim.input);
   let result;
   try {

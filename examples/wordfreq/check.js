@@ -10,6 +10,7 @@
 
 function jsJobRun(input, options, callback) {
   const claim = typeof input === "string" ? JSON.parse(input) : input;
+  if (claim === null || typeof claim !== "object") throw new Error("the check's input must be a JSON object {input, options, output}");
   if (typeof claim.input !== "string") throw new Error("the claim's input is not text");
   const opts = typeof claim.options === "string" ? JSON.parse(claim.options) : claim.options || {};
   let result;

@@ -10,6 +10,9 @@
 // - QuickJS-ng (WebAssembly build, in Node): evaluated as a script; the host calls
 //   `__jsjobHostRun(jobJson)`, drives the pending jobs and reads `__jsjobHostResult`.
 //
+// `timing: true` (Deno) adds "jsjob-compute-ms <ms>" on stderr: the time from evaluating the job's code
+// to its answer, start-up excluded.
+//
 // `parse: true` hands the job its input and options parsed when they are JSON (the wrapper's coming
 // behaviour); `parse: false` hands them over as text (today's wrapper). Every example accepts both.
 
@@ -65,6 +68,7 @@ if (typeof Deno === "object") {
   const stdoutWrite = Deno.stdout.writeSync.bind(Deno.stdout);
   const stderrWrite = Deno.stderr.writeSync.bind(Deno.stderr);
   const exit = Deno.exit;
+  const now = performance.now.bind(performance);
   const encoder = new TextEncoder();
   const writeAll = (write, bytes) => {
     let written = 0;
@@ -73,8 +77,11 @@ if (typeof Deno === "object") {
   (async () => {
     try {
       const job = JSON.parse(await new Response(Deno.stdin.readable).text());
+      const started = now();
       const result = await jsjobRun(job);
+      const computeMs = now() - started;
       writeAll(stdoutWrite, result.bytes ?? encoder.encode(result.text));
+      if (job.timing) writeAll(stderrWrite, encoder.encode(`jsjob-compute-ms ${computeMs.toFixed(3)}`));
       exit(0);
     } catch (error) {
       writeAll(stderrWrite, encoder.encode(jsjobMessage(error)));

@@ -21,20 +21,13 @@
 // Prints one line per run with the time each engine took, then "N passed, M failed"; exits 1 on any
 // failure.
 
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { HARNESS_SOURCE, loadQuickJS, runDeno } from "./engines.mjs";
 import { generators, seeded } from "./properties.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = dirname(here);
-const require = createRequire(join(root, "package.json"));
-const DENO = join(root, "node_modules/@deno/linux-x64-glibc/deno");
-const HARNESS = join(here, "harness.js");
-const HARNESS_SOURCE = readFileSync(HARNESS, "utf8");
-const TIME_LIMIT_MS = 60_000;
 
 const args = process.argv.slice(2);
 const flag = (name) => args.includes(name);
@@ -43,85 +36,6 @@ const only = value("--only");
 const engines = (value("--engines") || "v8,quickjs").split(",");
 const writeDir = value("--write");
 if (writeDir) mkdirSync(writeDir, { recursive: true });
-
-// ---------------------------------------------------------------------------------------------------
-// Engines: each returns {ok: true, bytes, ms} or {ok: false, error, ms}.
-
-function runDeno(job) {
-  const started = process.hrtime.bigint();
-  const elapsed = () => Number(process.hrtime.bigint() - started) / 1e6;
-  return new Promise((resolve) => {
-    const child = spawn(
-      DENO,
-      ["run", "--no-prompt", "--no-remote", "--no-npm", "--no-config", "--no-lock", "--quiet", "--seed=1", HARNESS],
-      { env: { TZ: "UTC", LANG: "C", NO_COLOR: "1", DENO_DIR: "/dev/null/deno", DENO_NO_UPDATE_CHECK: "1" } },
-    );
-    const stdout = [];
-    const stderr = [];
-    const timer = setTimeout(() => child.kill("SIGKILL"), TIME_LIMIT_MS);
-    child.stdout.on("data", (chunk) => stdout.push(chunk));
-    child.stderr.on("data", (chunk) => stderr.push(chunk));
-    child.on("error", (error) => resolve({ ok: false, error: `deno: ${error.message}`, ms: elapsed() }));
-    child.on("close", (status, signal) => {
-      clearTimeout(timer);
-      const ms = elapsed();
-      if (status === 0) resolve({ ok: true, bytes: Buffer.concat(stdout), ms });
-      else resolve({ ok: false, error: Buffer.concat(stderr).toString("utf8") || `deno ended with ${signal || status}`, ms });
-    });
-    child.stdin.on("error", () => {}); // a job that fails at once may close stdin first
-    child.stdin.end(JSON.stringify(job));
-  });
-}
-
-let quickjs = null;
-async function loadQuickJS() {
-  const core = require("quickjs-emscripten-core");
-  const variant = require("@jitl/quickjs-ng-wasmfile-release-sync");
-  return core.newQuickJSWASMModuleFromVariant(variant.default ?? variant);
-}
-
-function runQuickJS(job) {
-  const started = process.hrtime.bigint();
-  const runtime = quickjs.newRuntime();
-  runtime.setMemoryLimit(512 << 20);
-  runtime.setMaxStackSize(4 << 20);
-  const deadline = Date.now() + TIME_LIMIT_MS;
-  runtime.setInterruptHandler(() => Date.now() > deadline);
-  const context = runtime.newContext();
-  const finish = (result) => ({ ...result, ms: Number(process.hrtime.bigint() - started) / 1e6 });
-  try {
-    const evaluated = context.evalCode(HARNESS_SOURCE, "harness.js");
-    if (evaluated.error) return finish({ ok: false, error: `harness: ${JSON.stringify(context.dump(evaluated.error))}` });
-    evaluated.value.dispose();
-    const call = context.evalCode(`__jsjobHostRun(${JSON.stringify(JSON.stringify(job))})`);
-    if (call.error) {
-      const error = context.dump(call.error);
-      call.error.dispose();
-      return finish({ ok: false, error: error && error.message ? error.message : String(error) });
-    }
-    call.value.dispose();
-    for (;;) {
-      const pending = runtime.executePendingJobs();
-      if (pending.error) {
-        const error = context.dump(pending.error);
-        pending.error.dispose();
-        return finish({ ok: false, error: error && error.message ? error.message : String(error) });
-      }
-      if (pending.value === 0) break;
-    }
-    const read = context.evalCode("JSON.stringify(__jsjobHostResult)");
-    const result = JSON.parse(context.dump(context.unwrapResult(read)));
-    if (result === null) return finish({ ok: false, error: "the job never answered (no callback, no settled promise)" });
-    if (!result.ok) return finish({ ok: false, error: result.error });
-    const bytes = result.latin1 !== undefined ? Buffer.from(result.latin1, "latin1") : Buffer.from(result.text, "utf8");
-    return finish({ ok: true, bytes });
-  } catch (error) {
-    return finish({ ok: false, error: `quickjs: ${error.message}` });
-  } finally {
-    context.dispose();
-    runtime.dispose();
-  }
-}
 
 // Runs one job on every selected engine: V8 with the input and options as text and again parsed (two
 // processes, started first so that they run while QuickJS computes here), QuickJS with them parsed —
@@ -178,7 +92,7 @@ function claimFor(example, input, options, bytes) {
   return { input, options, output };
 }
 
-if (engines.includes("quickjs")) quickjs = await loadQuickJS();
+const runQuickJS = engines.includes("quickjs") ? await loadQuickJS() : null;
 const baseline = await runDeno({ code: "function jsJobRun() { return 1; }", input: "", options: null, parse: false });
 console.log(`deno start-up and a trivial job: ${baseline.ms.toFixed(0)} ms`);
 
@@ -280,7 +194,7 @@ for (const name of names.filter((n) => generators[n])) {
     }
     const bytes = refusal === null ? (output.bytes ? Buffer.from(output.bytes) : Buffer.from(output.text, "utf8")) : null;
     // The first cases also go through QuickJS, which must give the same bytes (or the same refusal).
-    if (quickjs && k < engineCases) {
+    if (runQuickJS && k < engineCases) {
       const q = runQuickJS({ code: job, input, options, parse: true });
       const same = q.ok ? bytes !== null && q.bytes.equals(bytes) : refusal !== null && q.error === refusal;
       if (!same) {

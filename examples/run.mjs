@@ -149,14 +149,27 @@ for (const name of names) {
       verdict.rejected ? `check rejected it: ${firstLine(verdict.rejected)}` : JSON.stringify(verdict.verdict),
     );
   }
+  // A wrong output is a committed file (`output`), or an edit of the run's honest output (`edit`:
+  // {"replace": text, "with": text}, the first occurrence), which keeps it current when the job changes.
   for (const wrong of manifest.wrong || []) {
-    const label = `${name}/${wrong.output}`;
+    const label = `${name}/${wrong.output || `${wrong.run}, edited: ${wrong.what}`}`;
     const run = manifest.runs.find((r) => r.name === wrong.run);
-    if (!run) {
-      report(false, label, `no run named ${wrong.run}`);
+    const honest = outputs.get(wrong.run);
+    if (!run || (wrong.edit && !honest)) {
+      report(false, label, run ? `run ${wrong.run} gave no output to edit` : `no run named ${wrong.run}`);
       continue;
     }
-    const bytes = readFileSync(join(dir, wrong.output));
+    let bytes;
+    if (wrong.edit) {
+      const original = honest.bytes.toString("utf8");
+      if (!original.includes(wrong.edit.replace)) {
+        report(false, label, `the output of ${wrong.run} does not contain ${JSON.stringify(wrong.edit.replace)}`);
+        continue;
+      }
+      bytes = Buffer.from(original.replace(wrong.edit.replace, () => wrong.edit.with), "utf8");
+    } else {
+      bytes = readFileSync(join(dir, wrong.output));
+    }
     const verdict = await check(example, claimFor(example, text(run.input), text(run.options), bytes), run.heavy);
     const ok = verdict.rejected && verdict.rejected.includes(wrong.reason);
     report(

@@ -33,7 +33,7 @@ function jsJobRun(input, options, callback) {
   source.headings.forEach((h, k) => {
     const got = page.headings[k];
     if (got.level !== h.level || norm(got.text) !== norm(h.text)) {
-      throw new Error(`heading ${k + 1}: expected h${h.level} ${JSON.stringify(norm(h.text))}, found h${got.level} ${JSON.stringify(norm(got.text))}`);
+      throw new Error(`heading ${k + 1}: expected h${h.level} ${JSON.stringify(h.text.trim())}, found h${got.level} ${JSON.stringify(got.text.trim())}`);
     }
   });
 
@@ -41,7 +41,7 @@ function jsJobRun(input, options, callback) {
   for (const item of source.items) {
     const want = norm(item);
     while (at < page.items.length && !norm(page.items[at]).startsWith(want)) at++;
-    if (at === page.items.length) throw new Error(`list item ${JSON.stringify(want)} is missing from the page (or out of order)`);
+    if (at === page.items.length) throw new Error(`list item ${JSON.stringify(item.trim())} is missing from the page (or out of order)`);
     at++;
   }
 

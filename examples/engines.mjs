@@ -50,8 +50,14 @@ export function runDeno(job) {
 
 // Loads the WebAssembly module once; returns the function that runs a job on a fresh runtime.
 export async function loadQuickJS() {
-  const core = require("quickjs-emscripten-core");
-  const variant = require("@jitl/quickjs-ng-wasmfile-release-sync");
+  let core;
+  let variant;
+  try {
+    core = require("quickjs-emscripten-core");
+    variant = require("@jitl/quickjs-ng-wasmfile-release-sync");
+  } catch (error) {
+    throw new Error(`QuickJS-ng is not installed (${error.message.split("\n")[0]}): run npm ci in ${root}`);
+  }
   const quickjs = await core.newQuickJSWASMModuleFromVariant(variant.default ?? variant);
   return (job) => runQuickJS(quickjs, job);
 }

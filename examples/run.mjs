@@ -26,6 +26,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { HARNESS_SOURCE, loadQuickJS, runDeno } from "./engines.mjs";
 import { generators, seeded } from "./properties.mjs";
+import { corpus } from "./wordfreq/make-corpus.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -178,6 +179,11 @@ for (const name of names) {
       verdict.rejected ? (ok ? firstLine(verdict.rejected) : `rejected for another reason: ${firstLine(verdict.rejected)}`) : "the check accepted a wrong output",
     );
   }
+}
+
+if (!only || only === "wordfreq") {
+  const committed = readFileSync(join(here, "wordfreq/inputs/corpus.txt"), "utf8");
+  report(committed === corpus(), "wordfreq/inputs/corpus.txt is what make-corpus.mjs generates", committed === corpus() ? "" : "it differs: run node examples/wordfreq/make-corpus.mjs");
 }
 
 // The property: on generated inputs, the check accepts whatever the job produced (job and check run

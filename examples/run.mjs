@@ -40,7 +40,7 @@ if (writeDir) mkdirSync(writeDir, { recursive: true });
 
 // Runs one job on every selected engine: V8 with the input and options as text and again parsed (two
 // processes, started first so that they run while QuickJS computes here), QuickJS with them parsed —
-// unless the run is heavy (QuickJS is an interpreter, about 20-50 times slower on such loops) and
+// unless the run is heavy (QuickJS, an interpreter, is 8-20 times slower on such loops: bench.mjs) and
 // --heavy is not given. With --serial, nothing runs at the same time (for timing).
 async function runEverywhere(code, input, options, heavy) {
   const results = [];
@@ -76,7 +76,7 @@ const times = (results) =>
   results.map((r) => `${r.engine} ${r.ms.toFixed(0)} ms`).join(", ");
 const firstLine = (text) => String(text).trim().split("\n")[0].slice(0, 160);
 
-// Runs a check on every engine; returns null when all agree and say ok, else the reason.
+// Runs a check on every engine: {verdict, results} when all agree and answer ok, else {rejected, results}.
 async function check(example, claim, heavy) {
   const results = await runEverywhere(example.check, JSON.stringify(claim), null, heavy);
   const failure = results.find((r) => !r.ok);

@@ -22,10 +22,19 @@ const S = 2 ** FRAC_BITS;
 
 function jsJobRun(input, options, callback) {
   try {
-    const spec = typeof input === "string" ? JSON.parse(input) : input;
+    const spec = typeof input === "string" ? parseJson(input, "the input") : input;
     callback(null, render(readSpec(spec)));
   } catch (error) {
     callback(error);
+  }
+}
+
+// JSON.parse with a message that names the problem the same way on every engine.
+function parseJson(text, what) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`mandelbrot: ${what} must be JSON`);
   }
 }
 

@@ -15,7 +15,7 @@ const SEGMENT = 1 << 16;
 
 function jsJobRun(input, options, callback) {
   try {
-    const spec = typeof input === "string" ? JSON.parse(input) : input;
+    const spec = typeof input === "string" ? parseJson(input, "the input") : input;
     if (spec === null || typeof spec !== "object" || Array.isArray(spec)) throw new Error("primes: the input must be a JSON object {from, to}");
     const from = whole(spec.from, "from");
     const to = whole(spec.to, "to");
@@ -26,6 +26,15 @@ function jsJobRun(input, options, callback) {
     callback(null, { count: primes.length, from, to, primes });
   } catch (error) {
     callback(error);
+  }
+}
+
+// JSON.parse with a message that names the problem the same way on every engine.
+function parseJson(text, what) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`primes: ${what} must be JSON`);
   }
 }
 

@@ -18,10 +18,19 @@
 function jsJobRun(input, options, callback) {
   try {
     if (typeof input !== "string") throw new Error("wordfreq: the input must be text");
-    const opts = typeof options === "string" ? JSON.parse(options) : options || {};
+    const opts = typeof options === "string" ? parseJson(options, "the options") : options || {};
     callback(null, count(input, readOptions(opts)));
   } catch (error) {
     callback(error);
+  }
+}
+
+// JSON.parse with a message that names the problem the same way on every engine.
+function parseJson(text, what) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`wordfreq: ${what} must be JSON`);
   }
 }
 

@@ -121,9 +121,11 @@ pub struct DiskBlockstore {
     used: AtomicU64,
     /// Held shared while the store is open; `gc` upgrades it to exclusive.
     lock: File,
-    /// Names temporary files uniquely within this process.
-    counter: AtomicU64,
 }
+
+/// Names temporary files uniquely within this process (with the process id: across processes), however
+/// many stores it opens on one directory.
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl DiskBlockstore {
     /// Opens (creating if needed) the store in `dir`, with an optional cap on the bytes of block data.
@@ -141,7 +143,7 @@ impl DiskBlockstore {
             .open(&lock_path)
             .map_err(|e| Error::io(format!("opening {}", lock_path.display()), e))?;
         lock.lock_shared().map_err(|e| Error::io(format!("locking {}", lock_path.display()), e))?;
-        let store = Self { dir, cap, used: AtomicU64::new(0), lock, counter: AtomicU64::new(0) };
+        let store = Self { dir, cap, used: AtomicU64::new(0), lock };
         store.used.store(store.count_used()?, Ordering::Relaxed);
         Ok(store)
     }
@@ -235,7 +237,7 @@ impl Blockstore for DiskBlockstore {
         let len: u64 = parts.iter().map(|p| p.len() as u64).sum();
         self.reserve(len)?;
         let io = |what: &str, path: &Path, e| Error::io(format!("{what} {}", path.display()), e);
-        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
         let tmp = self.dir.join("tmp").join(format!("{}.{}.{n}", hex32(&digest), std::process::id()));
         let write = || -> Result<()> {
             let mut file = File::create(&tmp).map_err(|e| io("creating", &tmp, e))?;

@@ -25,6 +25,18 @@ pub trait BlockSource: Send + Sync {
     fn fetch_block<'a>(&'a self, cid: &'a Cid) -> BoxFuture<'a, Result<Vec<u8>>>;
 }
 
+impl<T: BlockSource + ?Sized> BlockSource for &T {
+    fn fetch_block<'a>(&'a self, cid: &'a Cid) -> BoxFuture<'a, Result<Vec<u8>>> {
+        (**self).fetch_block(cid)
+    }
+}
+
+impl<T: BlockSource + ?Sized> BlockSource for std::sync::Arc<T> {
+    fn fetch_block<'a>(&'a self, cid: &'a Cid) -> BoxFuture<'a, Result<Vec<u8>>> {
+        (**self).fetch_block(cid)
+    }
+}
+
 /// The block `cid` names, checked against it.
 pub async fn verified_block<S: BlockSource + ?Sized>(source: &S, cid: &Cid) -> Result<Vec<u8>> {
     let block = source.fetch_block(cid).await?;
@@ -61,26 +73,26 @@ pub struct Visited {
     pub data: Vec<u8>,
 }
 
-/// A walk over a file's DAG.
+/// A walk over a file's DAG, fetching from `S` (a source, or a reference to one).
 #[derive(Debug)]
-pub struct DagWalker<'s, S: ?Sized> {
-    source: &'s S,
+pub struct DagWalker<S> {
+    source: S,
     root: Cid,
     limits: Limits,
     /// Blocks still to visit, the next on top: the CID, its depth, the file bytes its parent says it holds.
     stack: Vec<(Cid, usize, Option<u64>)>,
 }
 
-impl<'s, S: BlockSource + ?Sized> DagWalker<'s, S> {
+impl<S: BlockSource> DagWalker<S> {
     /// A walk of the file `root` names.
-    pub fn new(source: &'s S, root: Cid, limits: Limits) -> Self {
+    pub fn new(source: S, root: Cid, limits: Limits) -> Self {
         Self { source, root, limits, stack: vec![(root, 0, None)] }
     }
 
     /// The next block in file order, verified and checked; `None` at the end.
     pub async fn next_block(&mut self) -> Result<Option<Visited>> {
         let Some((cid, depth, expected)) = self.stack.pop() else { return Ok(None) };
-        let block = verified_block(self.source, &cid).await?;
+        let block = verified_block(&self.source, &cid).await?;
         let over = |what: String| Error::OverLimit { root: self.root, what };
         let malformed = |reason: String| Error::Malformed { cid, reason };
         let (data, filesize, children) = match cid.codec() {

@@ -105,11 +105,7 @@ impl<B: Blockstore> LocalStore<B> {
     /// Imports and pins a file from disk, streaming it (blocking).
     pub fn add_path(&self, path: &Path, options: AddOptions) -> Result<Added> {
         let file = std::fs::File::open(path).map_err(|e| Error::io(format!("opening {}", path.display()), e))?;
-        let added = importer::import_reader(
-            std::io::BufReader::with_capacity(0, file),
-            &options,
-            &mut StoreSink(&*self.blocks),
-        )?;
+        let added = importer::import_reader(file, &options, &mut StoreSink(&*self.blocks))?;
         self.blocks.pin(&added.cid)?;
         Ok(added)
     }
@@ -126,6 +122,34 @@ impl<B: Blockstore> LocalStore<B> {
             return Err(Error::HashMismatch(*cid));
         }
         self.blocks.put(cid, &[block])
+    }
+
+    /// The file's DAG as a CARv1 (depth-first, each block once), every block verified.
+    pub async fn export_car(&self, cid: &Cid) -> Result<Vec<u8>> {
+        let mut car = crate::car::header(cid);
+        let mut seen = HashSet::new();
+        let mut walker = DagWalker::new(self, *cid, self.limits);
+        while let Some(visited) = walker.next_block().await? {
+            if seen.insert(visited.cid.digest()) {
+                car.extend_from_slice(&crate::car::section(&visited.cid, &visited.block));
+            }
+        }
+        Ok(car)
+    }
+
+    /// Stores the blocks of a CARv1, each checked against its CID first (a block that does not verify
+    /// stops the import, and it and the blocks after it are not stored), then pins the roots whose DAGs
+    /// are complete here. Returns the roots.
+    pub async fn import_car(&self, car: &[u8]) -> Result<Vec<Cid>> {
+        let mut reader = crate::car::CarReader::new(car)?;
+        while let Some((cid, block)) = reader.next_block()? {
+            self.blocks.put(&cid, &[block])?;
+        }
+        let roots = reader.roots().to_vec();
+        for root in &roots {
+            self.pin_local(root).await?;
+        }
+        Ok(roots)
     }
 
     /// Pins a file whose every block is here (checked by reading the whole DAG).

@@ -135,3 +135,29 @@ async fn hostile_dags_are_stopped_by_the_limits() {
     // A block that does not match its CID never enters the store.
     assert!(matches!(store.put_block(&liar_cid, b"something else"), Err(Error::HashMismatch(_))));
 }
+
+#[tokio::test]
+async fn car_export_imports_into_another_store_and_bad_cars_store_nothing_unverified() {
+    let source = MemoryStore::default();
+    let bytes = content(9, 900_000);
+    let cid = source.add(&bytes, AddOptions::V0).await.expect("add");
+    let car = source.export_car(&cid).await.expect("export");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let target = DiskStore::open(dir.path(), None).expect("open");
+    assert_eq!(target.import_car(&car).await.expect("import"), [cid]);
+    assert_eq!(target.get(&cid).await.expect("imported"), bytes);
+    // A truncated CAR: the complete blocks before the cut are stored (each verified), the root is not
+    // pinned because its DAG is incomplete.
+    let other = MemoryStore::default();
+    let truncated = &car[..car.len() / 2];
+    assert!(matches!(other.import_car(truncated).await, Err(Error::Car(_) | Error::NotFound(_))));
+    assert!(other.blocks().pins().expect("pins").is_empty());
+    // A flipped byte inside a block: refused, and that block is not stored.
+    let mut forged = car.clone();
+    let at = forged.len() - 100;
+    forged[at] ^= 1;
+    let fresh = MemoryStore::default();
+    let error = fresh.import_car(&forged).await.expect_err("forged");
+    let Error::HashMismatch(bad) = error else { panic!("{error}") };
+    assert!(!fresh.blocks().has(&bad).expect("has"));
+}

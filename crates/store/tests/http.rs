@@ -1,5 +1,7 @@
 //! The HTTP face against our own clients, a lying server and a stalled one.
 
+mod common;
+
 use std::time::Duration;
 
 use axum::{Router, routing::any};
@@ -8,7 +10,7 @@ use jsjob_store::{
 };
 
 fn content(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+    common::pseudo_random(len as u64, len)
 }
 
 /// Serves `router` on a free loopback port; returns its base URL.

@@ -28,10 +28,10 @@ use crate::{
         bindings::format_eth,
         job::{self, JobSpec, JobView, Outcome, Ruling, Status},
     },
-    cid::{self, Cid},
+    cid::Cid,
     devnet::{self, Anvil, DEV_KEYS},
     exec::{self, Deno, Engine, JobInput, Limits},
-    store::{self, MemoryStore, Store},
+    store::{self, AddOptions, MemoryStore, Store},
     tools::{self, Toolchain},
 };
 
@@ -50,12 +50,9 @@ pub enum Error {
     /// Running a job failed.
     #[error(transparent)]
     Exec(#[from] exec::Error),
-    /// The store failed.
+    /// The store failed, or a CID in an event is not one this agent handles.
     #[error(transparent)]
     Store(#[from] store::Error),
-    /// A CID in an event is not one this agent handles.
-    #[error(transparent)]
-    Cid(#[from] cid::Error),
     /// Signing failed.
     #[error("signing: {0}")]
     Signer(#[from] alloy::signers::Error),
@@ -341,8 +338,8 @@ impl<'a> Demo<'a> {
 
     /// The poster stores the demo code and input and posts a job for them.
     pub async fn post(&mut self, poster: &Actor) -> Result<U256> {
-        let code = self.store.put(DEMO_CODE)?;
-        let input = self.store.put(DEMO_INPUT)?;
+        let code = self.store.add(DEMO_CODE, AddOptions::V1).await?;
+        let input = self.store.add(DEMO_INPUT, AddOptions::V1).await?;
         let now = devnet::chain_time(self.agency.provider()).await?;
         let spec = demo_spec(&code, &input, self.engine.engine_word(), self.agency.arbiter_address(), now);
         let payment = U256::from(spec.payment);
@@ -387,7 +384,7 @@ impl<'a> Demo<'a> {
                 output
             }
         };
-        let cid = self.store.put(&output)?;
+        let cid = self.store.add(&output, AddOptions::V1).await?;
         let view = self.agency.job(job_id).await?;
         let sent = self.agency.submit(worker.address(), job_id, &view.record, cid.as_bytes()).await?;
         self.tx(worker, "submit", &sent, &format!("result {cid}; challengeable for {} s", view.record.challengeWindow));
@@ -401,7 +398,7 @@ impl<'a> Demo<'a> {
         expect_status(&view, Status::Submitted)?;
         let submitted = submitted_cid(&view)?;
         let output = self.execute(verifier, &view).await?;
-        let cid = self.store.put(&output)?;
+        let cid = self.store.add(&output, AddOptions::V1).await?;
         if cid == submitted {
             self.line(verifier, "agrees", None, &format!("its output {cid} is the submitted result"));
             return Ok(None);
@@ -495,8 +492,8 @@ impl<'a> Demo<'a> {
 
     /// Fetches a job's code and input from the store (verified by CID) and runs it in the engine.
     async fn execute(&mut self, runner: &Actor, view: &JobView) -> Result<Vec<u8>> {
-        let code = self.store.get(&Cid::from_bytes(&view.spec.codeCid)?)?;
-        let input = self.store.get(&Cid::from_bytes(&view.spec.inputCid)?)?;
+        let code = self.store.get(&Cid::from_bytes(&view.spec.codeCid)?).await?;
+        let input = self.store.get(&Cid::from_bytes(&view.spec.inputCid)?).await?;
         let seed = JobInput::seed_of(view.record.specHash);
         let output = self.engine.run(JobInput { code: &code, input: &input, options: None, seed }).await?;
         let cid = Cid::raw_leaf(&output.bytes)?;

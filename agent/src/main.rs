@@ -23,6 +23,11 @@ enum Command {
         #[arg(long)]
         keep_running: bool,
     },
+    /// The content store (IPFS, Kubo-identical CIDs): add, cat, serve.
+    Ipfs {
+        #[command(subcommand)]
+        command: jsjob_store::cli::IpfsCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -67,6 +72,12 @@ fn run(cli: Cli) -> eyre::Result<()> {
                 }
                 anvil.stop().await;
                 Ok(())
+            }
+            Command::Ipfs { command } => {
+                let shutdown = async {
+                    interrupted().await;
+                };
+                jsjob_store::cli::run(command, &mut std::io::stdout(), shutdown).await.wrap_err("ipfs")
             }
         }
     })

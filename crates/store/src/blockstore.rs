@@ -11,7 +11,8 @@
 //! - `tmp/` — blocks being written;
 //! - `lock` — every open store holds a shared `flock` on it; `gc` needs it exclusively.
 //!
-//! A block is written to `tmp/`, synced, renamed into place, and the shard directory synced: a reader
+//! A block is written to `tmp/`, synced, and renamed into place (the shard directories are synced before
+//! the next pin is written, so a pin never outlives its blocks in a crash): a reader
 //! (in this process or another agent sharing the directory) sees the whole block or none, even after a
 //! `kill -9` or a power cut. Two agents writing the same block write the same bytes, so the last rename
 //! wins harmlessly.
@@ -121,6 +122,10 @@ pub struct DiskBlockstore {
     used: AtomicU64,
     /// Held shared while the store is open; `gc` upgrades it to exclusive.
     lock: File,
+    /// Shard directories with renames not yet synced: synced before the next pin is written, so that a
+    /// pin never survives a crash that the blocks under it did not (one sync per directory per add, not
+    /// one per block).
+    unsynced: Mutex<HashSet<PathBuf>>,
 }
 
 /// Names temporary files uniquely within this process (with the process id: across processes), however
@@ -143,7 +148,7 @@ impl DiskBlockstore {
             .open(&lock_path)
             .map_err(|e| Error::io(format!("opening {}", lock_path.display()), e))?;
         lock.lock_shared().map_err(|e| Error::io(format!("locking {}", lock_path.display()), e))?;
-        let store = Self { dir, cap, used: AtomicU64::new(0), lock };
+        let store = Self { dir, cap, used: AtomicU64::new(0), lock, unsynced: Mutex::new(HashSet::new()) };
         store.used.store(store.count_used()?, Ordering::Relaxed);
         Ok(store)
     }
@@ -244,12 +249,13 @@ impl Blockstore for DiskBlockstore {
             for part in parts {
                 file.write_all(part).map_err(|e| io("writing", &tmp, e))?;
             }
-            file.sync_all().map_err(|e| io("syncing", &tmp, e))?;
+            file.sync_data().map_err(|e| io("syncing", &tmp, e))?;
             let shard = path.parent().unwrap_or(&self.dir);
             fs::create_dir_all(shard).map_err(|e| io("creating", shard, e))?;
             fs::rename(&tmp, &path).map_err(|e| io("moving a block to", &path, e))?;
-            // The rename is durable once the directory entry is.
-            File::open(shard).and_then(|d| d.sync_all()).map_err(|e| io("syncing", shard, e))
+            // The rename is durable once the directory is synced: before the next pin.
+            lock(&self.unsynced).insert(shard.to_owned());
+            Ok(())
         };
         write().inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
@@ -275,6 +281,12 @@ impl Blockstore for DiskBlockstore {
     }
 
     fn pin(&self, root: &Cid) -> Result<()> {
+        let shards: Vec<PathBuf> = lock(&self.unsynced).drain().collect();
+        for shard in shards {
+            File::open(&shard)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| Error::io(format!("syncing {}", shard.display()), e))?;
+        }
         let path = self.pin_path(root);
         File::create(&path)
             .and_then(|f| f.sync_all())

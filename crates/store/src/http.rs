@@ -76,9 +76,32 @@ impl IntoResponse for RpcError {
     fn into_response(self) -> Response {
         let status = status_of(&self.0);
         let code = if status == StatusCode::BAD_REQUEST { 1 } else { 0 };
-        let body = serde_json::json!({ "Message": self.0.to_string(), "Code": code, "Type": "error" });
-        (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+        let body = KuboError { message: self.0.to_string(), code, kind: "error" };
+        (status, axum::Json(body)).into_response()
     }
+}
+
+/// Kubo's error body, fields in Kubo's order.
+#[derive(serde::Serialize)]
+struct KuboError {
+    #[serde(rename = "Message")]
+    message: String,
+    #[serde(rename = "Code")]
+    code: u8,
+    #[serde(rename = "Type")]
+    kind: &'static str,
+}
+
+/// One line of Kubo's `add` answer, fields in Kubo's order; `Size` is the DAG's cumulative size, as a
+/// string.
+#[derive(serde::Serialize)]
+struct AddLine {
+    #[serde(rename = "Name")]
+    name: String,
+    #[serde(rename = "Hash")]
+    hash: String,
+    #[serde(rename = "Size")]
+    size: String,
 }
 
 impl From<Error> for RpcError {
@@ -308,8 +331,8 @@ async fn add<B: Blockstore>(
             }
         }
         let name = if name.is_empty() { added.cid.to_string() } else { name };
-        let line = serde_json::json!({ "Name": name, "Hash": added.cid.to_string(), "Size": added.tsize.to_string() });
-        lines.push_str(&line.to_string());
+        let line = AddLine { name, hash: added.cid.to_string(), size: added.tsize.to_string() };
+        lines.push_str(&serde_json::to_string(&line).map_err(|e| Error::io("encoding JSON", e.into()))?);
         lines.push('\n');
     }
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], lines).into_response())

@@ -110,12 +110,6 @@ impl<B: Blockstore> LocalStore<B> {
         Ok(added)
     }
 
-    /// A streaming importer whose blocks go into this store: for content that arrives in pieces (an HTTP
-    /// upload). Call [`LocalStore::finish_import`] at the end.
-    pub fn importer(&self, options: AddOptions) -> StoreImporter<'_, B> {
-        StoreImporter { importer: Importer::new(options), store: self }
-    }
-
     /// Stores one block after checking it against its CID ([`Error::HashMismatch`] otherwise).
     pub fn put_block(&self, cid: &Cid, block: &[u8]) -> Result<()> {
         if !cid.verifies(block) {
@@ -185,26 +179,6 @@ impl<B: Blockstore> LocalStore<B> {
             }
             Ok(removed)
         })
-    }
-}
-
-/// An import in progress into a [`LocalStore`].
-pub struct StoreImporter<'s, B> {
-    importer: Importer,
-    store: &'s LocalStore<B>,
-}
-
-impl<B: Blockstore> StoreImporter<'_, B> {
-    /// Imports the next bytes (blocking: writes blocks).
-    pub fn write(&mut self, data: &[u8]) -> Result<()> {
-        self.importer.write(data, &mut StoreSink(&*self.store.blocks))
-    }
-
-    /// Ends the file and pins it.
-    pub fn finish(self) -> Result<Added> {
-        let added = self.importer.finish(&mut StoreSink(&*self.store.blocks))?;
-        self.store.blocks.pin(&added.cid)?;
-        Ok(added)
     }
 }
 

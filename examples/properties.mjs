@@ -66,7 +66,8 @@ export const generators = {
     const centerX = (random() * 3 - 2).toFixed(6);
     const centerY = (random() * 2.4 - 1.2).toFixed(6);
     const step = (0.00001 + random() * 0.05).toFixed(7);
-    return { input: JSON.stringify({ width, height, centerX, centerY, step, maxIter: 1 + Math.floor(random() * 300) }), options: null };
+    const input = JSON.stringify({ width, height, centerX, centerY, step, maxIter: 1 + Math.floor(random() * 300) });
+    return { input, options: random() < 0.5 ? null : '{"format": "png"}' };
   },
 };
 

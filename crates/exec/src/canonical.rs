@@ -163,7 +163,10 @@ mod tests {
         let value = json!({"b": 1, "a": [true, null], "10": 0, "9": 0, "\u{ff61}": 0, "\u{1f600}": 0, "s": "\"\\\n\u{1}\u{7f}é"});
         // U+1F600 is the surrogate pair D83D DE00, which sorts before U+FF61.
         let text = String::from_utf8(canonical_json(&value)).expect("UTF-8");
-        assert_eq!(text, "{\"10\":0,\"9\":0,\"a\":[true,null],\"b\":1,\"s\":\"\\\"\\\\\\n\\u0001\u{7f}é\",\"\u{1f600}\":0,\"\u{ff61}\":0}");
+        assert_eq!(
+            text,
+            "{\"10\":0,\"9\":0,\"a\":[true,null],\"b\":1,\"s\":\"\\\"\\\\\\n\\u0001\u{7f}é\",\"\u{1f600}\":0,\"\u{ff61}\":0}"
+        );
     }
 
     fn json_value() -> impl Strategy<Value = Value> {
@@ -171,7 +174,9 @@ mod tests {
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
             any::<i64>().prop_map(|n| json!(n)),
-            any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(|x| json!(x)),
+            any::<f64>()
+                .prop_filter("finite", |x| x.is_finite())
+                .prop_map(|x| json!(x)),
             any::<String>().prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 64, 8, |inner| {

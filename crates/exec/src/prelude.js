@@ -324,7 +324,7 @@
     };
     let returned;
     try {
-      returned = entry(typeof input === "string" ? parsed(input) : input, options === null ? null : parsed(options), callback);
+      returned = entry(typeof input === "string" ? parsed(input) : input, options === null || options === undefined ? null : parsed(options), callback);
     } catch (error) {
       fail(error);
       return;

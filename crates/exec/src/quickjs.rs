@@ -31,7 +31,9 @@ const STACK: usize = 4 << 20;
 /// The QuickJS-ng version this binary embeds, as the engine reports it (`JS_GetVersion`).
 pub fn quickjs_version() -> String {
     // SAFETY: JS_GetVersion returns a pointer to a static NUL-terminated string.
-    unsafe { CStr::from_ptr(qjs::JS_GetVersion()) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(qjs::JS_GetVersion()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The job's state shared between the host functions and the run loop.
@@ -63,7 +65,11 @@ pub fn sandbox_main() -> ExitCode {
     match run_one(memory_mib, Duration::from_millis(time_ms)) {
         Ok(frame) => {
             let mut stdout = std::io::stdout().lock();
-            if stdout.write_all(&frame).and_then(|()| stdout.flush()).is_err() {
+            if stdout
+                .write_all(&frame)
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
                 return ExitCode::from(2);
             }
             ExitCode::SUCCESS
@@ -85,7 +91,9 @@ fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
             if state.answer.borrow().is_some() {
                 return true; // settled: stop whatever the job still runs
             }
-            let Some(deadline) = state.deadline.get() else { return false };
+            let Some(deadline) = state.deadline.get() else {
+                return false;
+            };
             state.fuel.set(state.fuel.get() + 1);
             if Instant::now() >= deadline {
                 state.timed_out.set(true);
@@ -106,32 +114,40 @@ fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("loading the prelude: {e}"))?;
 
     let mut request = Vec::new();
-    std::io::stdin().read_to_end(&mut request).map_err(|e| format!("reading the job: {e}"))?;
+    std::io::stdin()
+        .read_to_end(&mut request)
+        .map_err(|e| format!("reading the job: {e}"))?;
     let (header, input) = wire::decode_request(&request).ok_or("the job request is malformed")?;
     state.output_limit.set(header.output_limit);
     let mut seed = [0u8; 32];
     for (i, byte) in seed.iter_mut().enumerate() {
-        *byte = header.seed.get(2 * i..2 * i + 2).and_then(|hex| u8::from_str_radix(hex, 16).ok()).unwrap_or(0);
+        *byte = header
+            .seed
+            .get(2 * i..2 * i + 2)
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            .unwrap_or(0);
     }
     // Only now: the limits are the job's, not the prelude's.
     runtime.set_memory_limit(usize::try_from(memory_mib << 20).unwrap_or(usize::MAX));
     state.deadline.set(Some(Instant::now() + time));
 
-    context.with(|ctx| -> rquickjs::Result<()> {
-        let job = job.clone().restore(&ctx)?;
-        let run: Function = job.get("run")?;
-        let input: Value = match std::str::from_utf8(input) {
-            Ok(text) => rquickjs::String::from_str(ctx.clone(), text)?.into_value(),
-            Err(_) => TypedArray::<u8>::new(ctx.clone(), input.to_vec())?.into_value(),
-        };
-        let seed = TypedArray::<u8>::new(ctx.clone(), seed.to_vec())?;
-        let called: rquickjs::Result<()> = run.call((header.code.as_str(), input, header.options.as_deref(), seed));
-        if called.is_err() {
-            settle_from_exception(&ctx, &state);
-        }
-        Ok(())
-    })
-    .map_err(|e| format!("starting the job: {e}"))?;
+    context
+        .with(|ctx| -> rquickjs::Result<()> {
+            let job = job.clone().restore(&ctx)?;
+            let run: Function = job.get("run")?;
+            let input: Value = match std::str::from_utf8(input) {
+                Ok(text) => rquickjs::String::from_str(ctx.clone(), text)?.into_value(),
+                Err(_) => TypedArray::<u8>::new(ctx.clone(), input.to_vec())?.into_value(),
+            };
+            let seed = TypedArray::<u8>::new(ctx.clone(), seed.to_vec())?;
+            let called: rquickjs::Result<()> =
+                run.call((header.code.as_str(), input, header.options.as_deref(), seed));
+            if called.is_err() {
+                settle_from_exception(&ctx, &state);
+            }
+            Ok(())
+        })
+        .map_err(|e| format!("starting the job: {e}"))?;
 
     // The event loop: the job's microtasks, then its next timer, until it settles or has nothing left.
     loop {
@@ -154,8 +170,9 @@ fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
                 Ok(ran) => {
                     if !ran && state.answer.borrow().is_none() && !state.timed_out.get() {
                         let fail: Function = job.get("fail")?;
-                        let _: rquickjs::Result<()> =
-                            fail.call(("the job never settled: no callback, no result and no timer left",));
+                        let _: rquickjs::Result<()> = fail.call((
+                            "the job never settled: no callback, no result and no timer left",
+                        ));
                     }
                     Ok(ran)
                 }
@@ -165,8 +182,13 @@ fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
                 }
             }
         });
-        if !matches!(stepped, Ok(true)) && state.answer.borrow().is_none() && !state.timed_out.get() {
-            set_answer(&state, Status::JobError, b"the job's event loop failed".to_vec());
+        if !matches!(stepped, Ok(true)) && state.answer.borrow().is_none() && !state.timed_out.get()
+        {
+            set_answer(
+                &state,
+                Status::JobError,
+                b"the job's event loop failed".to_vec(),
+            );
         }
     }
     let fuel = state.fuel.get();
@@ -231,7 +253,10 @@ fn host_object<'js>(ctx: &Ctx<'js>, state: &Rc<State>) -> rquickjs::Result<Objec
                 }
                 "oom" => (Status::OutOfMemory, Vec::new()),
                 _ => {
-                    let mut message = payload.as_string().and_then(|s| s.to_string().ok()).unwrap_or_default();
+                    let mut message = payload
+                        .as_string()
+                        .and_then(|s| s.to_string().ok())
+                        .unwrap_or_default();
                     if message.len() > MAX_MESSAGE {
                         let mut cut = MAX_MESSAGE;
                         while !message.is_char_boundary(cut) {
@@ -245,10 +270,7 @@ fn host_object<'js>(ctx: &Ctx<'js>, state: &Rc<State>) -> rquickjs::Result<Objec
             set_answer(&finish_state, status, bytes);
         }),
     )?;
-    host.set(
-        "utf8",
-        Function::new(ctx.clone(), utf8),
-    )?;
+    host.set("utf8", Function::new(ctx.clone(), utf8))?;
     host.set(
         "print",
         Function::new(ctx.clone(), |line: String| {

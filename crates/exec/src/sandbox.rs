@@ -99,18 +99,31 @@ impl Sandbox {
         .into_iter()
         .map(OsString::from)
         .chain([
-            format!("--v8-flags=--max-old-space-size={},--stack-size=984", limits.memory_mib).into(),
+            format!(
+                "--v8-flags=--max-old-space-size={},--stack-size=984",
+                limits.memory_mib
+            )
+            .into(),
             format!("data:text/javascript;base64,{}", base64(main.as_bytes())).into(),
         ])
         .collect();
         let launcher = Launcher {
             program: deno.to_owned(),
             args,
-            env: vec![("DENO_DIR", NO_DENO_DIR), ("DENO_NO_UPDATE_CHECK", "1"), ("NO_COLOR", "1")],
+            env: vec![
+                ("DENO_DIR", NO_DENO_DIR),
+                ("DENO_NO_UPDATE_CHECK", "1"),
+                ("NO_COLOR", "1"),
+            ],
             data: (u64::from(limits.memory_mib) + V8_DATA_BASE_MIB) << 20,
             cpu: cpu_seconds(limits.time),
         };
-        Ok(Self::start(format!("v8/deno-{version}"), limits, Duration::ZERO, launcher))
+        Ok(Self::start(
+            format!("v8/deno-{version}"),
+            limits,
+            Duration::ZERO,
+            launcher,
+        ))
     }
 
     /// QuickJS-ng in the `jsjob-sandbox` binary at `binary` (see [`find_sandbox_binary`]); the id is
@@ -133,19 +146,41 @@ impl Sandbox {
             data: ((u64::from(limits.memory_mib) + QUICKJS_DATA_BASE_MIB) << 20) + buffers,
             cpu: cpu_seconds(limits.time),
         };
-        Ok(Self::start(id, limits, Duration::from_millis(250), launcher))
+        Ok(Self::start(
+            id,
+            limits,
+            Duration::from_millis(250),
+            launcher,
+        ))
     }
 
     fn start(id: String, limits: Limits, grace: Duration, launcher: Launcher) -> Self {
-        let pool = Arc::new(Pool { launcher, idle: Mutex::new(VecDeque::new()), size: Mutex::new(DEFAULT_POOL) });
+        let pool = Arc::new(Pool {
+            launcher,
+            idle: Mutex::new(VecDeque::new()),
+            size: Mutex::new(DEFAULT_POOL),
+        });
         pool.fill();
-        Self { id, limits, grace, pool }
+        Self {
+            id,
+            limits,
+            grace,
+            pool,
+        }
     }
 
     /// Keeps `size` processes started and waiting (0: start each job's process on demand).
     pub fn with_pool(self, size: usize) -> Self {
-        *self.pool.size.lock().unwrap_or_else(|poison| poison.into_inner()) = size;
-        self.pool.idle.lock().unwrap_or_else(|poison| poison.into_inner()).truncate(size);
+        *self
+            .pool
+            .size
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = size;
+        self.pool
+            .idle
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .truncate(size);
         self.pool.fill();
         self
     }
@@ -160,13 +195,25 @@ impl Sandbox {
         let limits = &self.limits;
         let options_len = job.options.map_or(0, <[u8]>::len);
         if job.code.len() > limits.code {
-            return Err(Error::TooLarge { what: "code", size: job.code.len(), limit: limits.code });
+            return Err(Error::TooLarge {
+                what: "code",
+                size: job.code.len(),
+                limit: limits.code,
+            });
         }
         if job.input.len() + options_len > limits.input {
-            return Err(Error::TooLarge { what: "input", size: job.input.len() + options_len, limit: limits.input });
+            return Err(Error::TooLarge {
+                what: "input",
+                size: job.input.len() + options_len,
+                limit: limits.input,
+            });
         }
-        let code = std::str::from_utf8(job.code)
-            .map_err(|e| Error::BadJob(format!("the code is not UTF-8 text (at byte {})", e.valid_up_to())))?;
+        let code = std::str::from_utf8(job.code).map_err(|e| {
+            Error::BadJob(format!(
+                "the code is not UTF-8 text (at byte {})",
+                e.valid_up_to()
+            ))
+        })?;
         if let Some(at) = wire::find_import(code) {
             return Err(Error::BadJob(format!(
                 "the code uses `import` (at byte {at}): jobs cannot load modules; bundle everything into the job"
@@ -175,17 +222,29 @@ impl Sandbox {
         let options = job
             .options
             .map(|options| {
-                String::from_utf8(options.to_vec())
-                    .map_err(|e| Error::BadJob(format!("the options are not UTF-8 text (at byte {})", e.utf8_error().valid_up_to())))
+                String::from_utf8(options.to_vec()).map_err(|e| {
+                    Error::BadJob(format!(
+                        "the options are not UTF-8 text (at byte {})",
+                        e.utf8_error().valid_up_to()
+                    ))
+                })
             })
             .transpose()?;
         let seed = job.seed.0.iter().map(|b| format!("{b:02x}")).collect();
-        let header = Header { code: code.to_owned(), options, seed, output_limit: limits.output };
+        let header = Header {
+            code: code.to_owned(),
+            options,
+            seed,
+            output_limit: limits.output,
+        };
         Ok(wire::encode_request(&header, job.input))
     }
 
     fn crash(&self, detail: String) -> Error {
-        Error::EngineCrash { engine: self.id.clone(), detail }
+        Error::EngineCrash {
+            engine: self.id.clone(),
+            detail,
+        }
     }
 }
 
@@ -202,11 +261,16 @@ impl Engine for Sandbox {
         })?;
         self.pool.refill_in_background();
         let started = Instant::now();
-        let io = |source| Error::Io { engine: self.id.clone(), source };
+        let io = |source| Error::Io {
+            engine: self.id.clone(),
+            source,
+        };
         let (Some(mut stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
-            return Err(io(std::io::Error::other("the sandbox process has no pipes")));
+            return Err(io(std::io::Error::other(
+                "the sandbox process has no pipes",
+            )));
         };
         let group = child.id();
         let run = async {
@@ -238,9 +302,15 @@ impl Engine for Sandbox {
             Some((Status::Ok, fuel, bytes)) => {
                 let fuel = (self.grace > Duration::ZERO).then_some(fuel);
                 tracing::debug!(engine = %self.id, bytes = bytes.len(), ?elapsed, ?fuel, "job ran");
-                Ok(Output { bytes: bytes.to_vec(), elapsed, fuel })
+                Ok(Output {
+                    bytes: bytes.to_vec(),
+                    elapsed,
+                    fuel,
+                })
             }
-            Some((Status::JobError, _, message)) => Err(Error::JobError(String::from_utf8_lossy(message).into_owned())),
+            Some((Status::JobError, _, message)) => Err(Error::JobError(
+                String::from_utf8_lossy(message).into_owned(),
+            )),
             Some((Status::OutOfMemory, _, _)) => Err(Error::OutOfMemory(self.limits.memory_mib)),
             Some((Status::OutputTooLarge, _, _)) => Err(Error::OutputTooLarge(self.limits.output)),
             Some((Status::Timeout, _, _)) => Err(Error::Timeout(self.limits.time)),
@@ -255,8 +325,19 @@ impl Engine for Sandbox {
                 if lower.contains("out of memory") || lower.contains("memory allocation of") {
                     return Err(Error::OutOfMemory(self.limits.memory_mib));
                 }
-                let tail: String = stderr.trim().chars().rev().take(2000).collect::<Vec<_>>().into_iter().rev().collect();
-                Err(self.crash(format!("{status}, {} bytes on stdout outside the protocol; stderr: {tail}", stdout.len())))
+                let tail: String = stderr
+                    .trim()
+                    .chars()
+                    .rev()
+                    .take(2000)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                Err(self.crash(format!(
+                    "{status}, {} bytes on stdout outside the protocol; stderr: {tail}",
+                    stdout.len()
+                )))
             }
         }
     }
@@ -286,7 +367,10 @@ impl Launcher {
                     (libc::RLIMIT_FSIZE, 0, 0),
                     (libc::RLIMIT_CORE, 0, 0),
                 ] {
-                    let limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+                    let limit = libc::rlimit {
+                        rlim_cur: soft,
+                        rlim_max: hard,
+                    };
                     if libc::setrlimit(resource, &limit) != 0 {
                         return Err(std::io::Error::last_os_error());
                     }
@@ -300,14 +384,23 @@ impl Launcher {
 
 impl Pool {
     fn size(&self) -> usize {
-        *self.size.lock().unwrap_or_else(|poison| poison.into_inner())
+        *self
+            .size
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// A started process: a waiting one when there is one still alive, else a new one.
     fn take(&self) -> std::io::Result<Child> {
         loop {
-            let next = self.idle.lock().unwrap_or_else(|poison| poison.into_inner()).pop_front();
-            let Some(mut child) = next else { return self.launcher.spawn() };
+            let next = self
+                .idle
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .pop_front();
+            let Some(mut child) = next else {
+                return self.launcher.spawn();
+            };
             // A waiting process that has died (killed from outside, or the machine ran short) is dropped.
             if matches!(child.try_wait(), Ok(None)) {
                 return Ok(child);
@@ -319,11 +412,21 @@ impl Pool {
     fn fill(&self) {
         let size = self.size();
         loop {
-            if self.idle.lock().unwrap_or_else(|poison| poison.into_inner()).len() >= size {
+            if self
+                .idle
+                .lock()
+                .unwrap_or_else(|poison| poison.into_inner())
+                .len()
+                >= size
+            {
                 return;
             }
             match self.launcher.spawn() {
-                Ok(child) => self.idle.lock().unwrap_or_else(|poison| poison.into_inner()).push_back(child),
+                Ok(child) => self
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|poison| poison.into_inner())
+                    .push_back(child),
                 Err(error) => {
                     tracing::warn!(program = %self.launcher.program.display(), %error, "cannot start a sandbox process");
                     return;
@@ -367,12 +470,22 @@ pub fn find_sandbox_binary() -> Result<PathBuf> {
             tried.push(path);
         }
     }
-    Err(Error::NoSandboxBinary { tried: tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ") })
+    Err(Error::NoSandboxBinary {
+        tried: tried
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
 }
 
 /// The first line a binary prints on stdout when run with `args` (`deno --version` takes none extra).
 async fn version_line(binary: &Path, args: &[&str]) -> Result<String> {
-    let args: &[&str] = if args.is_empty() { &["--version"] } else { args };
+    let args: &[&str] = if args.is_empty() {
+        &["--version"]
+    } else {
+        args
+    };
     let output = Command::new(binary)
         .args(args)
         .env_clear()
@@ -380,9 +493,15 @@ async fn version_line(binary: &Path, args: &[&str]) -> Result<String> {
         .stdin(Stdio::null())
         .output()
         .await
-        .map_err(|source| Error::Spawn { program: binary.display().to_string(), source })?;
+        .map_err(|source| Error::Spawn {
+            program: binary.display().to_string(),
+            source,
+        })?;
     let text = String::from_utf8_lossy(&output.stdout);
-    text.lines().next().map(str::to_owned).ok_or_else(|| Error::Version(binary.display().to_string()))
+    text.lines()
+        .next()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Version(binary.display().to_string()))
 }
 
 /// RLIMIT_CPU for a wall-time limit: V8 runs its garbage collector on other threads, so a process may
@@ -402,7 +521,10 @@ fn kill_group(pid: Option<u32>) {
 }
 
 /// Reads `pipe` to its end, keeping at most `cap` bytes; says whether there was more.
-async fn read_capped(mut pipe: impl AsyncRead + Unpin, cap: usize) -> std::io::Result<(Vec<u8>, bool)> {
+async fn read_capped(
+    mut pipe: impl AsyncRead + Unpin,
+    cap: usize,
+) -> std::io::Result<(Vec<u8>, bool)> {
     let mut kept = Vec::new();
     let mut over = false;
     let mut buffer = vec![0u8; 64 * 1024];

@@ -114,7 +114,10 @@ mod tests {
     #[test]
     fn frames_round_trip_and_reject_trailing_or_short_bytes() {
         let frame = encode_answer(Status::JobError, 7, b"boom");
-        assert_eq!(decode_answer(&frame), Some((Status::JobError, 7, &b"boom"[..])));
+        assert_eq!(
+            decode_answer(&frame),
+            Some((Status::JobError, 7, &b"boom"[..]))
+        );
         let mut longer = frame.clone();
         longer.push(0);
         assert_eq!(decode_answer(&longer), None);
@@ -124,10 +127,18 @@ mod tests {
 
     #[test]
     fn requests_round_trip() {
-        let header = Header { code: "c".into(), options: None, seed: "00".into(), output_limit: 9 };
+        let header = Header {
+            code: "c".into(),
+            options: None,
+            seed: "00".into(),
+            output_limit: 9,
+        };
         let request = encode_request(&header, b"\xffin");
         let (back, input) = decode_request(&request).expect("decodes");
-        assert_eq!((back.code.as_str(), back.output_limit, input), ("c", 9, &b"\xffin"[..]));
+        assert_eq!(
+            (back.code.as_str(), back.output_limit, input),
+            ("c", 9, &b"\xffin"[..])
+        );
     }
 
     #[test]

@@ -11,12 +11,21 @@
 
 "use strict";
 
+// Everything `finish` and `print` use is taken now, as a value: by the time they run, the job may have
+// replaced any built-in method (TypedArray.prototype.set, TextEncoder.prototype.encode, ...).
+const apply = Reflect.apply;
+const writeStdout = Deno.stdout.writeSync.bind(Deno.stdout);
+const writeStderr = Deno.stderr.writeSync.bind(Deno.stderr);
 const stdin = Deno.stdin;
-const stdout = Deno.stdout;
-const stderr = Deno.stderr;
 const exit = Deno.exit;
 const encoder = new TextEncoder();
-const utf8 = (text) => encoder.encode(text);
+const encode = TextEncoder.prototype.encode;
+const subarray = Uint8Array.prototype.subarray;
+const stringOf = String;
+const stringSlice = String.prototype.slice;
+const Bytes = Uint8Array;
+const lengthOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "length").get;
+const utf8 = (text) => apply(encode, encoder, [text]);
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const channel = new MessageChannel();
 const MAX_MESSAGE = 8192;
@@ -25,38 +34,46 @@ let outputLimit = 0;
 // A promise the job drops without handling is its own business; Deno would otherwise end the process.
 globalThis.addEventListener("unhandledrejection", (event) => event.preventDefault());
 
-function writeAll(file, bytes) {
+function writeAll(write, bytes, length) {
   let written = 0;
-  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+  while (written < length) written += write(apply(subarray, bytes, [written, length]));
 }
 
 function finish(kind, payload) {
   let status = 0;
   let body = payload;
   if (kind === "ok") {
-    if (body.length > outputLimit) {
+    if (apply(lengthOf, payload, []) > outputLimit) {
       status = 3;
-      body = new Uint8Array(0);
+      body = new Bytes(0);
     }
   } else if (kind === "oom") {
     status = 2;
-    body = new Uint8Array(0);
+    body = new Bytes(0);
   } else {
     status = 1;
-    body = utf8(String(payload).slice(0, MAX_MESSAGE));
+    body = utf8(apply(stringSlice, stringOf(payload), [0, MAX_MESSAGE]));
   }
-  const head = new Uint8Array(23);
-  head.set(utf8("JSJOB\x01"), 0);
+  // The frame head by index writes and arithmetic only (no method the job could have replaced).
+  const length = apply(lengthOf, body, []);
+  const head = new Bytes(23);
+  const magic = [74, 83, 74, 79, 66, 1]; // "JSJOB\x01"
+  for (let i = 0; i < 6; i++) head[i] = magic[i];
   head[6] = status;
-  new DataView(head.buffer).setBigUint64(15, BigInt(body.length), true);
-  writeAll(stdout, head);
-  writeAll(stdout, body);
+  let rest = length;
+  for (let i = 15; i < 23; i++) {
+    head[i] = rest % 256;
+    rest = (rest - head[i]) / 256;
+  }
+  writeAll(writeStdout, head, 23);
+  writeAll(writeStdout, body, length);
   exit(0);
 }
 
 function print(line) {
   try {
-    writeAll(stderr, utf8(`${line}\n`));
+    const bytes = utf8(`${line}\n`);
+    writeAll(writeStderr, bytes, apply(lengthOf, bytes, []));
   } catch {
     // stderr closed: diagnostics are best effort.
   }

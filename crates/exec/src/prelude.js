@@ -140,6 +140,11 @@
   ]) {
     deleteProperty(global, name);
   }
+  // Blocking waits need another thread to wake them; there is none, so they could only hang.
+  if (global.Atomics !== undefined) {
+    deleteProperty(Atomics, "wait");
+    deleteProperty(Atomics, "waitAsync");
+  }
   define(Math, "random", random);
   const crypto = global.crypto !== undefined ? global.crypto : {};
   define(crypto, "getRandomValues", getRandomValues);
@@ -313,7 +318,8 @@
     }
     deleteProperty(global, "eval");
     define(global, "Function", noCodeFromStrings);
-    for (const prototype of functionPrototypes) define(prototype, "constructor", noCodeFromStrings);
+    // An index loop: the job's code may have replaced the array iterator by now.
+    for (let i = 0; i < functionPrototypes.length; i++) define(functionPrototypes[i], "constructor", noCodeFromStrings);
     if (typeof entry !== "function") {
       fail(new NativeError("the job's code defines no function jsJobRun(input, options, callback)"));
       return;

@@ -186,7 +186,41 @@
   // ---- output -----------------------------------------------------------------------------------------
   // Canonical JSON: JSON.stringify's values (toJSON honoured, undefined and functions dropped from objects
   // and null in arrays, non-finite numbers null) with object keys sorted by UTF-16 code units and no
-  // whitespace. Written out by hand because engines order integer-like keys first.
+  // whitespace. The native JSON.stringify writes it, given copies of the objects with their keys in sorted
+  // order; engines put integer-like keys ("10", "9") first whatever the order, so an output with such a
+  // key is written out by hand instead (encodeJson).
+  const charCodeAt = String.prototype.charCodeAt;
+  const isIndexKey = (name) => {
+    const length = name.length;
+    if (length === 0 || length > 10 || (length > 1 && apply(charCodeAt, name, [0]) === 48)) return false;
+    for (let i = 0; i < length; i++) {
+      const c = apply(charCodeAt, name, [i]);
+      if (c < 48 || c > 57) return false;
+    }
+    return +name < 4294967295;
+  };
+  const INDEX_KEY = {};
+  function sortedCopy(key, value) {
+    if (value === null || typeof value !== "object" || isArray(value) ||
+      value instanceof Number || value instanceof String || value instanceof Boolean) {
+      return value;
+    }
+    const names = apply(arraySort, objectKeys(value), []);
+    const copy = { __proto__: null };
+    for (let i = 0; i < names.length; i++) {
+      if (isIndexKey(names[i])) throw INDEX_KEY;
+      copy[names[i]] = value[names[i]];
+    }
+    return copy;
+  }
+  function canonicalJson(value) {
+    try {
+      return apply(jsonStringify, undefined, [value, sortedCopy]);
+    } catch (error) {
+      if (error !== INDEX_KEY) throw error;
+      return encodeJson(value, "", []);
+    }
+  }
   function encodeJson(value, key, stack) {
     if (value !== null && (typeof value === "object" || typeof value === "bigint")) {
       const toJSON = value.toJSON;
@@ -247,7 +281,7 @@
     }
     if (value instanceof NativeArrayBuffer) return outputBytes(new NativeUint8Array(value));
     if (value === undefined) throw new NativeTypeError("the job's result is undefined: return or pass a value");
-    const json = encodeJson(value, "", []);
+    const json = canonicalJson(value);
     if (json === undefined) throw new NativeTypeError(`the job's result (${typeof value}) has no JSON form`);
     return host.utf8(json);
   }

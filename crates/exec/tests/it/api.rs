@@ -8,7 +8,7 @@ use super::*;
 
 #[tokio::test]
 async fn engine_ids_name_the_exact_builds_and_unknown_engines_are_refused() {
-    let engines = Engines::new(engines(TEST_LIMITS).await);
+    let engines = Engines::new(engines(ROOMY_LIMITS).await);
     let ids: Vec<&str> = engines.ids().collect();
     assert_eq!(ids[0], "v8/deno-2.9.6");
     assert_eq!(
@@ -38,7 +38,7 @@ async fn engine_ids_name_the_exact_builds_and_unknown_engines_are_refused() {
 
 #[tokio::test]
 async fn the_job_api_forms_and_output_encodings() {
-    for engine in engines(TEST_LIMITS).await {
+    for engine in engines(ROOMY_LIMITS).await {
         let id = engine.id().to_owned();
         for (code, input, expected) in [
             // callback form; JSON input is parsed
@@ -116,7 +116,7 @@ async fn the_job_api_forms_and_output_encodings() {
 
 #[tokio::test]
 async fn the_first_settlement_wins() {
-    for engine in engines(TEST_LIMITS).await {
+    for engine in engines(ROOMY_LIMITS).await {
         let id = engine.id().to_owned();
         for (code, expected) in [
             (
@@ -168,7 +168,7 @@ async fn timers_run_in_virtual_time_in_due_order() {
         await new Promise((done) => setTimeout(done, 1000));
         return seen;
     }";
-    for engine in engines(TEST_LIMITS).await {
+    for engine in engines(ROOMY_LIMITS).await {
         assert_eq!(
             run(&engine, code, b"").await.expect("runs"),
             r#"[["i",7],["a",10],["a2",10],["i",14],["b",946684800020,20],["i",21]]"#,
@@ -193,7 +193,8 @@ const DETERMINISM_PROBE: &str = "function jsJobRun(input) {
 #[tokio::test]
 async fn the_same_job_gives_the_same_bytes_every_run_also_in_parallel() {
     const RUNS: usize = 12;
-    for engine in engines(TEST_LIMITS).await {
+    let _heavy = HEAVY.lock().await;
+    for engine in engines(ROOMY_LIMITS).await {
         let engine = Arc::new(engine.with_pool(4));
         let mut runs = tokio::task::JoinSet::new();
         for _ in 0..RUNS {
@@ -235,7 +236,7 @@ async fn the_same_job_gives_the_same_bytes_every_run_also_in_parallel() {
 
 #[tokio::test]
 async fn randomness_depends_on_the_seed_and_agrees_across_engines() {
-    let engines = engines(TEST_LIMITS).await;
+    let engines = engines(ROOMY_LIMITS).await;
     let code = b"function jsJobRun() { return [Math.random(), Array.from(crypto.getRandomValues(new Uint8Array(4)))]; }";
     let mut outputs = Vec::new();
     for engine in &engines {
@@ -260,7 +261,7 @@ async fn randomness_depends_on_the_seed_and_agrees_across_engines() {
 
 #[tokio::test]
 async fn quickjs_reports_deterministic_fuel() {
-    let quickjs = engines(TEST_LIMITS).await.pop().expect("quickjs");
+    let quickjs = engines(ROOMY_LIMITS).await.pop().expect("quickjs");
     let job = JobInput {
         code: b"function jsJobRun() { let s = 0; for (let i = 0; i < 1e6; i++) s += i; return s; }",
         input: b"",
@@ -279,8 +280,8 @@ async fn quickjs_reports_deterministic_fuel() {
 
 #[tokio::test]
 async fn jobs_over_the_limits_or_outside_the_api_are_refused_before_running() {
-    for engine in engines(TEST_LIMITS).await {
-        let big = vec![b' '; TEST_LIMITS.code + 1];
+    for engine in engines(ROOMY_LIMITS).await {
+        let big = vec![b' '; ROOMY_LIMITS.code + 1];
         let job = |code: &'static [u8], input: &'static [u8]| JobInput {
             code,
             input,
@@ -298,7 +299,7 @@ async fn jobs_over_the_limits_or_outside_the_api_are_refused_before_running() {
             matches!(error, Error::TooLarge { what: "code", .. }),
             "{error}"
         );
-        let input = vec![0u8; TEST_LIMITS.input + 1];
+        let input = vec![0u8; ROOMY_LIMITS.input + 1];
         let error = engine
             .run(JobInput {
                 input: &input,

@@ -28,6 +28,16 @@ const TEST_LIMITS: Limits = Limits {
     input: 1 << 20,
 };
 
+/// The same with room in time, for jobs that must finish even on a loaded machine.
+const ROOMY_LIMITS: Limits = Limits {
+    time: Duration::from_secs(30),
+    ..TEST_LIMITS
+};
+
+/// Held by the tests that start many engine processes at once, so that they do not starve each other
+/// (and the jobs of their time limits) on a 2-core machine.
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Both engines under `limits`, each with a small warm pool.
 async fn engines(limits: Limits) -> Vec<Sandbox> {
     let v8 = Sandbox::v8(&deno_binary(), limits)

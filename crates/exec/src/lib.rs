@@ -1,18 +1,4 @@
-//! The jsjob executor: runs a job's untrusted JavaScript in a deterministic, limited sandbox process.
-//!
-//! Two engines behind one interface ([`Engine`]), both as child processes of the agent (the agent holds
-//! keys; a bug in an engine must not reach them), both speaking the same wire protocol and running the
-//! same trusted prelude (`prelude.js`), so a job sees the same API and the same determinism on each:
-//!
-//! - `v8/deno-<version>`: V8 through the pinned Deno binary, zero permissions, the prelude and the Deno
-//!   host (`deno_host.js`) as its main module from a `data:` URL ([`Sandbox::v8`]);
-//! - `quickjs-ng/<version>`: QuickJS-ng through `rquickjs` in this crate's `jsjob-sandbox` binary, with a
-//!   memory limit, an interrupt handler for wall time and a deterministic fuel count ([`Sandbox::quickjs`]).
-//!
-//! A job names the engine build that must run it, because outputs are only comparable between identical
-//! builds (`Math.*` and number formatting differ across engines and versions): [`Engines::engine_for`]
-//! refuses any other. Each run happens in a fresh process that runs that one job and exits; a warm pool of
-//! processes that have already started and loaded the prelude keeps start-up off the job's path.
+#![doc = include_str!("../README.md")]
 
 mod canonical;
 mod quickjs;

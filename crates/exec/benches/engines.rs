@@ -68,9 +68,7 @@ function jsJobRun() {
 
 /// The 1 MB JSON input of the transform: generated, the same every run.
 fn json_input() -> String {
-    let cities = [
-        "Lisbon", "Porto", "Braga", "Faro", "Coimbra", "Aveiro", "Evora",
-    ];
+    let cities = ["Lisbon", "Porto", "Braga", "Faro", "Coimbra", "Aveiro", "Evora"];
     let tags = ["a", "bb", "ccc", "dddd", "e"];
     let mut people = Vec::new();
     let mut text_len = 0;
@@ -102,20 +100,14 @@ impl BareDeno {
     fn new(name: &str, code: &str, input: &str) -> Self {
         let dir = std::env::temp_dir().join("jsjob-bench");
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let (script, input_path) = (
-            dir.join(format!("{name}.js")),
-            dir.join(format!("{name}.input")),
-        );
+        let (script, input_path) = (dir.join(format!("{name}.js")), dir.join(format!("{name}.input")));
         std::fs::write(&input_path, input).expect("write input");
         let driver = "\nconst text = Deno.readTextFileSync(Deno.args[0]);\n\
             let input; try { input = JSON.parse(text); } catch { input = text; }\n\
             const result = await jsJobRun(input, null, () => {});\n\
             Deno.stdout.writeSync(new TextEncoder().encode(typeof result === 'string' ? result : JSON.stringify(result)));\n";
         std::fs::write(&script, format!("{code}{driver}")).expect("write script");
-        Self {
-            script,
-            input: input_path,
-        }
+        Self { script, input: input_path }
     }
 
     fn run(&self) -> Vec<u8> {
@@ -127,11 +119,7 @@ impl BareDeno {
             .env("DENO_NO_UPDATE_CHECK", "1")
             .output()
             .expect("deno runs");
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         output.stdout
     }
 }
@@ -153,12 +141,7 @@ fn bare_quickjs(code: &str, input: &str) -> String {
 }
 
 fn job<'a>(code: &'a str, input: &'a str) -> JobInput<'a> {
-    JobInput {
-        code: code.as_bytes(),
-        input: input.as_bytes(),
-        options: None,
-        seed: Seed([7; 32]),
-    }
+    JobInput { code: code.as_bytes(), input: input.as_bytes(), options: None, seed: Seed([7; 32]) }
 }
 
 /// Times `engine.run` per job, letting the pool refill for `settle` between jobs (not timed).
@@ -171,7 +154,7 @@ fn pooled(
 ) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
-        runtime.block_on(tokio::time::sleep(settle));
+        runtime.block_on(async { tokio::time::sleep(settle).await });
         let started = Instant::now();
         let output = runtime.block_on(engine.run(job)).expect("the job runs");
         total += started.elapsed();
@@ -181,26 +164,14 @@ fn pooled(
 }
 
 fn benches(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let limits = Limits::default();
     let (v8, v8_cold, quickjs) = runtime.block_on(async {
         let sandbox = PathBuf::from(env!("CARGO_BIN_EXE_jsjob-sandbox"));
         (
-            Sandbox::v8(&deno_binary(), limits)
-                .await
-                .expect("v8")
-                .with_pool(1),
-            Sandbox::v8(&deno_binary(), limits)
-                .await
-                .expect("v8")
-                .with_pool(0),
-            Sandbox::quickjs(&sandbox, limits)
-                .await
-                .expect("quickjs")
-                .with_pool(1),
+            Sandbox::v8(&deno_binary(), limits).await.expect("v8").with_pool(1),
+            Sandbox::v8(&deno_binary(), limits).await.expect("v8").with_pool(0),
+            Sandbox::quickjs(&sandbox, limits).await.expect("quickjs").with_pool(1),
         )
     });
     let input = json_input();
@@ -213,65 +184,34 @@ fn benches(c: &mut Criterion) {
     // The same output on both sides of each comparison, checked once before timing.
     for (name, code, input) in cases {
         let bare = BareDeno::new(name, code, input).run();
-        let ours = runtime
-            .block_on(v8.run(job(code, input)))
-            .expect("v8 runs")
-            .bytes;
+        let ours = runtime.block_on(v8.run(job(code, input))).expect("v8 runs").bytes;
         if name != "json_1mb" {
             assert_eq!(bare, ours, "{name}: v8 and bare deno disagree");
         }
     }
 
     let mut group = c.benchmark_group("v8");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+    group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
     for (name, code, input) in cases {
         let bare = BareDeno::new(name, code, input);
-        group.bench_function(BenchmarkId::new("bare_deno_run", name), |b| {
-            b.iter(|| bare.run())
-        });
+        group.bench_function(BenchmarkId::new("bare_deno_run", name), |b| b.iter(|| bare.run()));
         group.bench_function(BenchmarkId::new("pooled", name), |b| {
-            b.iter_custom(|iters| {
-                pooled(
-                    &runtime,
-                    &v8,
-                    job(code, input),
-                    iters,
-                    Duration::from_millis(150),
-                )
-            })
+            b.iter_custom(|iters| pooled(&runtime, &v8, job(code, input), iters, Duration::from_millis(150)))
         });
         if name == "trivial" {
             group.bench_function(BenchmarkId::new("unpooled", name), |b| {
-                b.iter_custom(|iters| {
-                    pooled(&runtime, &v8_cold, job(code, input), iters, Duration::ZERO)
-                })
+                b.iter_custom(|iters| pooled(&runtime, &v8_cold, job(code, input), iters, Duration::ZERO))
             });
         }
     }
     group.finish();
 
     let mut group = c.benchmark_group("quickjs");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3));
+    group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
     for (name, code, input) in cases {
-        group.bench_function(BenchmarkId::new("bare_quickjs", name), |b| {
-            b.iter(|| bare_quickjs(code, input))
-        });
+        group.bench_function(BenchmarkId::new("bare_quickjs", name), |b| b.iter(|| bare_quickjs(code, input)));
         group.bench_function(BenchmarkId::new("pooled", name), |b| {
-            b.iter_custom(|iters| {
-                pooled(
-                    &runtime,
-                    &quickjs,
-                    job(code, input),
-                    iters,
-                    Duration::from_millis(20),
-                )
-            })
+            b.iter_custom(|iters| pooled(&runtime, &quickjs, job(code, input), iters, Duration::from_millis(20)))
         });
     }
     group.finish();

@@ -174,9 +174,7 @@ mod tests {
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
             any::<i64>().prop_map(|n| json!(n)),
-            any::<f64>()
-                .prop_filter("finite", |x| x.is_finite())
-                .prop_map(|x| json!(x)),
+            any::<f64>().prop_filter("finite", |x| x.is_finite()).prop_map(|x| json!(x)),
             any::<String>().prop_map(Value::String),
         ];
         leaf.prop_recursive(4, 64, 8, |inner| {

@@ -96,10 +96,7 @@ impl Error {
     /// Whether this is an outcome of the job itself (the same on every honest run with the same limits),
     /// as opposed to a failure of this machine's sandbox or a refusal to run the job.
     pub fn is_job_outcome(&self) -> bool {
-        matches!(
-            self,
-            Self::JobError(_) | Self::Timeout(_) | Self::OutOfMemory(_) | Self::OutputTooLarge(_)
-        )
+        matches!(self, Self::JobError(_) | Self::Timeout(_) | Self::OutOfMemory(_) | Self::OutputTooLarge(_))
     }
 }
 
@@ -168,13 +165,8 @@ pub struct Limits {
 
 impl Limits {
     /// The published defaults: 60 s, 512 MiB, 16 MiB of output, 1 MiB of code, 64 MiB of input.
-    pub const DEFAULT: Self = Self {
-        time: Duration::from_secs(60),
-        memory_mib: 512,
-        output: 16 << 20,
-        code: 1 << 20,
-        input: 64 << 20,
-    };
+    pub const DEFAULT: Self =
+        Self { time: Duration::from_secs(60), memory_mib: 512, output: 16 << 20, code: 1 << 20, input: 64 << 20 };
 }
 
 impl Default for Limits {
@@ -229,42 +221,24 @@ impl Engines {
 
     /// The engine whose id is exactly `id`, or [`Error::UnknownEngine`].
     pub fn engine_for(&self, id: &str) -> Result<&Sandbox> {
-        self.engines
-            .iter()
-            .find(|engine| engine.id() == id)
-            .ok_or_else(|| Error::UnknownEngine {
-                wanted: id.to_owned(),
-                available: self
-                    .engines
-                    .iter()
-                    .map(|engine| engine.id())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        self.engines.iter().find(|engine| engine.id() == id).ok_or_else(|| self.unknown(id.to_owned()))
     }
 
     /// The engine a job spec's 32-byte engine word names, or [`Error::UnknownEngine`].
     pub fn engine_for_word(&self, word: &[u8; 32]) -> Result<&Sandbox> {
         match engine_id_of_word(word) {
             Some(id) => self.engine_for(id),
-            None => Err(Error::UnknownEngine {
-                wanted: format!(
-                    "0x{}",
-                    word.iter().map(|b| format!("{b:02x}")).collect::<String>()
-                ),
-                available: self
-                    .engines
-                    .iter()
-                    .map(|engine| engine.id())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }),
+            None => Err(self.unknown(format!("0x{}", word.iter().map(|b| format!("{b:02x}")).collect::<String>()))),
         }
     }
 
     /// The engines' ids.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
         self.engines.iter().map(|engine| engine.id())
+    }
+
+    fn unknown(&self, wanted: String) -> Error {
+        Error::UnknownEngine { wanted, available: self.ids().collect::<Vec<_>>().join(", ") }
     }
 }
 

@@ -31,9 +31,7 @@ const STACK: usize = 4 << 20;
 /// The QuickJS-ng version this binary embeds, as the engine reports it (`JS_GetVersion`).
 pub fn quickjs_version() -> String {
     // SAFETY: JS_GetVersion returns a pointer to a static NUL-terminated string.
-    unsafe { CStr::from_ptr(qjs::JS_GetVersion()) }
-        .to_string_lossy()
-        .into_owned()
+    unsafe { CStr::from_ptr(qjs::JS_GetVersion()) }.to_string_lossy().into_owned()
 }
 
 /// The job's state shared between the host functions and the run loop.
@@ -65,11 +63,7 @@ pub fn sandbox_main() -> ExitCode {
     match run_one(memory_mib, Duration::from_millis(time_ms)) {
         Ok(frame) => {
             let mut stdout = std::io::stdout().lock();
-            if stdout
-                .write_all(&frame)
-                .and_then(|()| stdout.flush())
-                .is_err()
-            {
+            if stdout.write_all(&frame).and_then(|()| stdout.flush()).is_err() {
                 return ExitCode::from(2);
             }
             ExitCode::SUCCESS
@@ -114,18 +108,12 @@ fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("loading the prelude: {e}"))?;
 
     let mut request = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut request)
-        .map_err(|e| format!("reading the job: {e}"))?;
+    std::io::stdin().read_to_end(&mut request).map_err(|e| format!("reading the job: {e}"))?;
     let (header, input) = wire::decode_request(&request).ok_or("the job request is malformed")?;
     state.output_limit.set(header.output_limit);
     let mut seed = [0u8; 32];
     for (i, byte) in seed.iter_mut().enumerate() {
-        *byte = header
-            .seed
-            .get(2 * i..2 * i + 2)
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-            .unwrap_or(0);
+        *byte = header.seed.get(2 * i..2 * i + 2).and_then(|hex| u8::from_str_radix(hex, 16).ok()).unwrap_or(0);
     }
     // Only now: the limits are the job's, not the prelude's.
     runtime.set_memory_limit(usize::try_from(memory_mib << 20).unwrap_or(usize::MAX));
@@ -140,8 +128,7 @@ fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
                 Err(_) => TypedArray::<u8>::new(ctx.clone(), input.to_vec())?.into_value(),
             };
             let seed = TypedArray::<u8>::new(ctx.clone(), seed.to_vec())?;
-            let called: rquickjs::Result<()> =
-                run.call((header.code.as_str(), input, header.options.as_deref(), seed));
+            let called: rquickjs::Result<()> = run.call((header.code.as_str(), input, header.options.as_deref(), seed));
             if called.is_err() {
                 settle_from_exception(&ctx, &state);
             }
@@ -170,9 +157,8 @@ fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
                 Ok(ran) => {
                     if !ran && state.answer.borrow().is_none() && !state.timed_out.get() {
                         let fail: Function = job.get("fail")?;
-                        let _: rquickjs::Result<()> = fail.call((
-                            "the job never settled: no callback, no result and no timer left",
-                        ));
+                        let _: rquickjs::Result<()> =
+                            fail.call(("the job never settled: no callback, no result and no timer left",));
                     }
                     Ok(ran)
                 }
@@ -182,13 +168,8 @@ fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
                 }
             }
         });
-        if !matches!(stepped, Ok(true)) && state.answer.borrow().is_none() && !state.timed_out.get()
-        {
-            set_answer(
-                &state,
-                Status::JobError,
-                b"the job's event loop failed".to_vec(),
-            );
+        if !matches!(stepped, Ok(true)) && state.answer.borrow().is_none() && !state.timed_out.get() {
+            set_answer(&state, Status::JobError, b"the job's event loop failed".to_vec());
         }
     }
     let fuel = state.fuel.get();
@@ -253,10 +234,7 @@ fn host_object<'js>(ctx: &Ctx<'js>, state: &Rc<State>) -> rquickjs::Result<Objec
                 }
                 "oom" => (Status::OutOfMemory, Vec::new()),
                 _ => {
-                    let mut message = payload
-                        .as_string()
-                        .and_then(|s| s.to_string().ok())
-                        .unwrap_or_default();
+                    let mut message = payload.as_string().and_then(|s| s.to_string().ok()).unwrap_or_default();
                     if message.len() > MAX_MESSAGE {
                         let mut cut = MAX_MESSAGE;
                         while !message.is_char_boundary(cut) {

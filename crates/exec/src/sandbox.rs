@@ -99,31 +99,18 @@ impl Sandbox {
         .into_iter()
         .map(OsString::from)
         .chain([
-            format!(
-                "--v8-flags=--max-old-space-size={},--stack-size=984",
-                limits.memory_mib
-            )
-            .into(),
+            format!("--v8-flags=--max-old-space-size={},--stack-size=984", limits.memory_mib).into(),
             format!("data:text/javascript;base64,{}", base64(main.as_bytes())).into(),
         ])
         .collect();
         let launcher = Launcher {
             program: deno.to_owned(),
             args,
-            env: vec![
-                ("DENO_DIR", NO_DENO_DIR),
-                ("DENO_NO_UPDATE_CHECK", "1"),
-                ("NO_COLOR", "1"),
-            ],
+            env: vec![("DENO_DIR", NO_DENO_DIR), ("DENO_NO_UPDATE_CHECK", "1"), ("NO_COLOR", "1")],
             data: (u64::from(limits.memory_mib) + V8_DATA_BASE_MIB) << 20,
             cpu: cpu_seconds(limits.time),
         };
-        Ok(Self::start(
-            format!("v8/deno-{version}"),
-            limits,
-            Duration::ZERO,
-            launcher,
-        ))
+        Ok(Self::start(format!("v8/deno-{version}"), limits, Duration::ZERO, launcher))
     }
 
     /// QuickJS-ng in the `jsjob-sandbox` binary at `binary` (see [`find_sandbox_binary`]); the id is
@@ -146,41 +133,19 @@ impl Sandbox {
             data: ((u64::from(limits.memory_mib) + QUICKJS_DATA_BASE_MIB) << 20) + buffers,
             cpu: cpu_seconds(limits.time),
         };
-        Ok(Self::start(
-            id,
-            limits,
-            Duration::from_millis(250),
-            launcher,
-        ))
+        Ok(Self::start(id, limits, Duration::from_millis(250), launcher))
     }
 
     fn start(id: String, limits: Limits, grace: Duration, launcher: Launcher) -> Self {
-        let pool = Arc::new(Pool {
-            launcher,
-            idle: Mutex::new(VecDeque::new()),
-            size: Mutex::new(DEFAULT_POOL),
-        });
+        let pool = Arc::new(Pool { launcher, idle: Mutex::new(VecDeque::new()), size: Mutex::new(DEFAULT_POOL) });
         pool.fill();
-        Self {
-            id,
-            limits,
-            grace,
-            pool,
-        }
+        Self { id, limits, grace, pool }
     }
 
     /// Keeps `size` processes started and waiting (0: start each job's process on demand).
     pub fn with_pool(self, size: usize) -> Self {
-        *self
-            .pool
-            .size
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner()) = size;
-        self.pool
-            .idle
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .truncate(size);
+        *self.pool.size.lock().unwrap_or_else(|poison| poison.into_inner()) = size;
+        self.pool.idle.lock().unwrap_or_else(|poison| poison.into_inner()).truncate(size);
         self.pool.fill();
         self
     }
@@ -195,25 +160,13 @@ impl Sandbox {
         let limits = &self.limits;
         let options_len = job.options.map_or(0, <[u8]>::len);
         if job.code.len() > limits.code {
-            return Err(Error::TooLarge {
-                what: "code",
-                size: job.code.len(),
-                limit: limits.code,
-            });
+            return Err(Error::TooLarge { what: "code", size: job.code.len(), limit: limits.code });
         }
         if job.input.len() + options_len > limits.input {
-            return Err(Error::TooLarge {
-                what: "input",
-                size: job.input.len() + options_len,
-                limit: limits.input,
-            });
+            return Err(Error::TooLarge { what: "input", size: job.input.len() + options_len, limit: limits.input });
         }
-        let code = std::str::from_utf8(job.code).map_err(|e| {
-            Error::BadJob(format!(
-                "the code is not UTF-8 text (at byte {})",
-                e.valid_up_to()
-            ))
-        })?;
+        let code = std::str::from_utf8(job.code)
+            .map_err(|e| Error::BadJob(format!("the code is not UTF-8 text (at byte {})", e.valid_up_to())))?;
         if let Some(at) = wire::find_import(code) {
             return Err(Error::BadJob(format!(
                 "the code uses `import` (at byte {at}): jobs cannot load modules; bundle everything into the job"
@@ -223,28 +176,17 @@ impl Sandbox {
             .options
             .map(|options| {
                 String::from_utf8(options.to_vec()).map_err(|e| {
-                    Error::BadJob(format!(
-                        "the options are not UTF-8 text (at byte {})",
-                        e.utf8_error().valid_up_to()
-                    ))
+                    Error::BadJob(format!("the options are not UTF-8 text (at byte {})", e.utf8_error().valid_up_to()))
                 })
             })
             .transpose()?;
         let seed = job.seed.0.iter().map(|b| format!("{b:02x}")).collect();
-        let header = Header {
-            code: code.to_owned(),
-            options,
-            seed,
-            output_limit: limits.output,
-        };
+        let header = Header { code: code.to_owned(), options, seed, output_limit: limits.output };
         Ok(wire::encode_request(&header, job.input))
     }
 
     fn crash(&self, detail: String) -> Error {
-        Error::EngineCrash {
-            engine: self.id.clone(),
-            detail,
-        }
+        Error::EngineCrash { engine: self.id.clone(), detail }
     }
 }
 
@@ -255,68 +197,73 @@ impl Engine for Sandbox {
 
     async fn run(&self, job: JobInput<'_>) -> Result<Output> {
         let request = self.request(&job)?;
-        let mut child = self.pool.take().map_err(|source| Error::Spawn {
-            program: self.pool.launcher.program.display().to_string(),
-            source,
-        })?;
+        let mut child = self
+            .pool
+            .take()
+            .map_err(|source| Error::Spawn { program: self.pool.launcher.program.display().to_string(), source })?;
         self.pool.refill_in_background();
         let started = Instant::now();
-        let io = |source| Error::Io {
-            engine: self.id.clone(),
-            source,
-        };
+        let io = |source| Error::Io { engine: self.id.clone(), source };
         let (Some(mut stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
-            return Err(io(std::io::Error::other(
-                "the sandbox process has no pipes",
-            )));
+            return Err(io(std::io::Error::other("the sandbox process has no pipes")));
         };
         let group = child.id();
+        // stderr is drained all along (a job that prints much must not block on a full pipe) but only read
+        // when there is no answer.
+        let diagnostics = tokio::spawn(read_capped(stderr, KEEP_STDERR));
         let run = async {
             let write = async move {
                 // A process that fails at once may close stdin early; its answer or exit status tells why.
                 let _ = stdin.write_all(&request).await;
             };
-            let (_, out, err, status) = tokio::join!(
-                write,
-                read_capped(stdout, FRAME_HEAD + self.limits.output.max(KEEP_STDERR)),
-                read_capped(stderr, KEEP_STDERR),
-                child.wait()
-            );
-            (out, err, status)
+            let cap = FRAME_HEAD + self.limits.output.max(KEEP_STDERR);
+            let ((), answer) = tokio::join!(write, read_answer(stdout, cap));
+            let answer = answer?;
+            // A complete answer is all there is to wait for: the process is killed when `child` is dropped,
+            // without waiting for the engine to tear down. Otherwise its exit status and stderr tell why.
+            if wire::decode_answer(&answer).is_some() {
+                return Ok((answer, None));
+            }
+            if answer.len() > cap {
+                // More than any answer can be, and the rest unread: the process would block on the pipe.
+                let _ = child.start_kill();
+            }
+            let status = child.wait().await?;
+            Ok::<_, std::io::Error>((answer, Some(status)))
         };
         let finished = tokio::time::timeout(self.limits.time + self.grace, run).await;
-        let Ok((out, err, status)) = finished else {
+        let Ok(finished) = finished else {
             // The deadline: kill the whole group (the engine's threads and anything it started), then reap.
             kill_group(group);
+            diagnostics.abort();
             let _ = child.kill().await;
             return Err(Error::Timeout(self.limits.time));
         };
         let elapsed = started.elapsed();
-        let (stdout, _) = out.map_err(io)?;
-        let (stderr, _) = err.map_err(io)?;
-        let status = status.map_err(io)?;
+        let (stdout, status) = finished.map_err(io)?;
+        let stderr = match status {
+            Some(_) => diagnostics.await.ok().and_then(Result::ok).map(|(bytes, _)| bytes).unwrap_or_default(),
+            None => {
+                diagnostics.abort();
+                Vec::new()
+            }
+        };
         let stderr = String::from_utf8_lossy(&stderr);
         match wire::decode_answer(&stdout) {
             Some((Status::Ok, fuel, bytes)) => {
                 let fuel = (self.grace > Duration::ZERO).then_some(fuel);
                 tracing::debug!(engine = %self.id, bytes = bytes.len(), ?elapsed, ?fuel, "job ran");
-                Ok(Output {
-                    bytes: bytes.to_vec(),
-                    elapsed,
-                    fuel,
-                })
+                Ok(Output { bytes: bytes.to_vec(), elapsed, fuel })
             }
-            Some((Status::JobError, _, message)) => Err(Error::JobError(
-                String::from_utf8_lossy(message).into_owned(),
-            )),
+            Some((Status::JobError, _, message)) => Err(Error::JobError(String::from_utf8_lossy(message).into_owned())),
             Some((Status::OutOfMemory, _, _)) => Err(Error::OutOfMemory(self.limits.memory_mib)),
             Some((Status::OutputTooLarge, _, _)) => Err(Error::OutputTooLarge(self.limits.output)),
             Some((Status::Timeout, _, _)) => Err(Error::Timeout(self.limits.time)),
             None => {
                 use std::os::unix::process::ExitStatusExt;
-                if status.signal() == Some(libc::SIGXCPU) {
+                if status.is_some_and(|status| status.signal() == Some(libc::SIGXCPU)) {
                     return Err(Error::Timeout(self.limits.time));
                 }
                 // V8 ends the process when its heap limit is reached ("Fatal JavaScript out of memory:
@@ -325,19 +272,11 @@ impl Engine for Sandbox {
                 if lower.contains("out of memory") || lower.contains("memory allocation of") {
                     return Err(Error::OutOfMemory(self.limits.memory_mib));
                 }
-                let tail: String = stderr
-                    .trim()
-                    .chars()
-                    .rev()
-                    .take(2000)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect();
-                Err(self.crash(format!(
-                    "{status}, {} bytes on stdout outside the protocol; stderr: {tail}",
-                    stdout.len()
-                )))
+                let status = status.map_or_else(|| "no exit status".to_owned(), |status| status.to_string());
+                let tail: String =
+                    stderr.trim().chars().rev().take(2000).collect::<Vec<_>>().into_iter().rev().collect();
+                Err(self
+                    .crash(format!("{status}, {} bytes on stdout outside the protocol; stderr: {tail}", stdout.len())))
             }
         }
     }
@@ -367,10 +306,7 @@ impl Launcher {
                     (libc::RLIMIT_FSIZE, 0, 0),
                     (libc::RLIMIT_CORE, 0, 0),
                 ] {
-                    let limit = libc::rlimit {
-                        rlim_cur: soft,
-                        rlim_max: hard,
-                    };
+                    let limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
                     if libc::setrlimit(resource, &limit) != 0 {
                         return Err(std::io::Error::last_os_error());
                     }
@@ -384,20 +320,13 @@ impl Launcher {
 
 impl Pool {
     fn size(&self) -> usize {
-        *self
-            .size
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
+        *self.size.lock().unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// A started process: a waiting one when there is one still alive, else a new one.
     fn take(&self) -> std::io::Result<Child> {
         loop {
-            let next = self
-                .idle
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-                .pop_front();
+            let next = self.idle.lock().unwrap_or_else(|poison| poison.into_inner()).pop_front();
             let Some(mut child) = next else {
                 return self.launcher.spawn();
             };
@@ -412,21 +341,11 @@ impl Pool {
     fn fill(&self) {
         let size = self.size();
         loop {
-            if self
-                .idle
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner())
-                .len()
-                >= size
-            {
+            if self.idle.lock().unwrap_or_else(|poison| poison.into_inner()).len() >= size {
                 return;
             }
             match self.launcher.spawn() {
-                Ok(child) => self
-                    .idle
-                    .lock()
-                    .unwrap_or_else(|poison| poison.into_inner())
-                    .push_back(child),
+                Ok(child) => self.idle.lock().unwrap_or_else(|poison| poison.into_inner()).push_back(child),
                 Err(error) => {
                     tracing::warn!(program = %self.launcher.program.display(), %error, "cannot start a sandbox process");
                     return;
@@ -470,22 +389,12 @@ pub fn find_sandbox_binary() -> Result<PathBuf> {
             tried.push(path);
         }
     }
-    Err(Error::NoSandboxBinary {
-        tried: tried
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
+    Err(Error::NoSandboxBinary { tried: tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ") })
 }
 
 /// The first line a binary prints on stdout when run with `args` (`deno --version` takes none extra).
 async fn version_line(binary: &Path, args: &[&str]) -> Result<String> {
-    let args: &[&str] = if args.is_empty() {
-        &["--version"]
-    } else {
-        args
-    };
+    let args: &[&str] = if args.is_empty() { &["--version"] } else { args };
     let output = Command::new(binary)
         .args(args)
         .env_clear()
@@ -493,15 +402,9 @@ async fn version_line(binary: &Path, args: &[&str]) -> Result<String> {
         .stdin(Stdio::null())
         .output()
         .await
-        .map_err(|source| Error::Spawn {
-            program: binary.display().to_string(),
-            source,
-        })?;
+        .map_err(|source| Error::Spawn { program: binary.display().to_string(), source })?;
     let text = String::from_utf8_lossy(&output.stdout);
-    text.lines()
-        .next()
-        .map(str::to_owned)
-        .ok_or_else(|| Error::Version(binary.display().to_string()))
+    text.lines().next().map(str::to_owned).ok_or_else(|| Error::Version(binary.display().to_string()))
 }
 
 /// RLIMIT_CPU for a wall-time limit: V8 runs its garbage collector on other threads, so a process may
@@ -520,11 +423,25 @@ fn kill_group(pid: Option<u32>) {
     }
 }
 
+/// Reads a sandbox's answer from its stdout: up to one complete frame, or to the end of the pipe, or until
+/// more than `cap` bytes came (then what came is not an answer).
+async fn read_answer(mut pipe: impl AsyncRead + Unpin, cap: usize) -> std::io::Result<Vec<u8>> {
+    let mut kept = Vec::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        if wire::answer_len(&kept).is_some_and(|len| kept.len() >= len) || kept.len() > cap {
+            return Ok(kept);
+        }
+        let n = pipe.read(&mut buffer).await?;
+        if n == 0 {
+            return Ok(kept);
+        }
+        kept.extend_from_slice(&buffer[..n]);
+    }
+}
+
 /// Reads `pipe` to its end, keeping at most `cap` bytes; says whether there was more.
-async fn read_capped(
-    mut pipe: impl AsyncRead + Unpin,
-    cap: usize,
-) -> std::io::Result<(Vec<u8>, bool)> {
+async fn read_capped(mut pipe: impl AsyncRead + Unpin, cap: usize) -> std::io::Result<(Vec<u8>, bool)> {
     let mut kept = Vec::new();
     let mut over = false;
     let mut buffer = vec![0u8; 64 * 1024];

@@ -82,6 +82,15 @@ pub(crate) fn encode_answer(status: Status, fuel: u64, payload: &[u8]) -> Vec<u8
     frame
 }
 
+/// The length of the whole answer frame that `head` starts, once its head is there.
+pub(crate) fn answer_len(head: &[u8]) -> Option<usize> {
+    if head.get(..6)? != MAGIC {
+        return None;
+    }
+    let len = u64::from_le_bytes(head.get(15..23)?.try_into().ok()?);
+    usize::try_from(len).ok()?.checked_add(FRAME_HEAD)
+}
+
 /// Decodes an answer frame; `None` unless `frame` is exactly one well-formed frame.
 pub(crate) fn decode_answer(frame: &[u8]) -> Option<(Status, u64, &[u8])> {
     if frame.get(..6)? != MAGIC {
@@ -114,10 +123,7 @@ mod tests {
     #[test]
     fn frames_round_trip_and_reject_trailing_or_short_bytes() {
         let frame = encode_answer(Status::JobError, 7, b"boom");
-        assert_eq!(
-            decode_answer(&frame),
-            Some((Status::JobError, 7, &b"boom"[..]))
-        );
+        assert_eq!(decode_answer(&frame), Some((Status::JobError, 7, &b"boom"[..])));
         let mut longer = frame.clone();
         longer.push(0);
         assert_eq!(decode_answer(&longer), None);
@@ -127,18 +133,10 @@ mod tests {
 
     #[test]
     fn requests_round_trip() {
-        let header = Header {
-            code: "c".into(),
-            options: None,
-            seed: "00".into(),
-            output_limit: 9,
-        };
+        let header = Header { code: "c".into(), options: None, seed: "00".into(), output_limit: 9 };
         let request = encode_request(&header, b"\xffin");
         let (back, input) = decode_request(&request).expect("decodes");
-        assert_eq!(
-            (back.code.as_str(), back.output_limit, input),
-            ("c", 9, &b"\xffin"[..])
-        );
+        assert_eq!((back.code.as_str(), back.output_limit, input), ("c", 9, &b"\xffin"[..]));
     }
 
     #[test]

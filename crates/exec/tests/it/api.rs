@@ -11,29 +11,15 @@ async fn engine_ids_name_the_exact_builds_and_unknown_engines_are_refused() {
     let engines = Engines::new(engines(ROOMY_LIMITS).await);
     let ids: Vec<&str> = engines.ids().collect();
     assert_eq!(ids[0], "v8/deno-2.9.6");
-    assert_eq!(
-        ids[1],
-        format!("quickjs-ng/{}", jsjob_exec::quickjs_version())
-    );
+    assert_eq!(ids[1], format!("quickjs-ng/{}", jsjob_exec::quickjs_version()));
     assert!(ids[1].starts_with("quickjs-ng/0."), "{}", ids[1]);
-    assert_eq!(
-        engines.engine_for("v8/deno-2.9.6").expect("runs v8").id(),
-        "v8/deno-2.9.6"
-    );
-    let error = engines
-        .engine_for("v8/deno-2.9.5")
-        .expect_err("another build");
-    assert!(
-        matches!(&error, Error::UnknownEngine { wanted, .. } if wanted == "v8/deno-2.9.5"),
-        "{error}"
-    );
+    assert_eq!(engines.engine_for("v8/deno-2.9.6").expect("runs v8").id(), "v8/deno-2.9.6");
+    let error = engines.engine_for("v8/deno-2.9.5").expect_err("another build");
+    assert!(matches!(&error, Error::UnknownEngine { wanted, .. } if wanted == "v8/deno-2.9.5"), "{error}");
     let error = engines.engine_for_word(&[0xff; 32]).expect_err("not an id");
     assert!(matches!(error, Error::UnknownEngine { .. }), "{error}");
     let word = jsjob_exec::engine_word(ids[1]);
-    assert_eq!(
-        engines.engine_for_word(&word).expect("by word").id(),
-        ids[1]
-    );
+    assert_eq!(engines.engine_for_word(&word).expect("by word").id(), ids[1]);
 }
 
 #[tokio::test]
@@ -42,28 +28,12 @@ async fn the_job_api_forms_and_output_encodings() {
         let id = engine.id().to_owned();
         for (code, input, expected) in [
             // callback form; JSON input is parsed
-            (
-                "function jsJobRun(i, o, cb) { cb(null, i.a + 1); }",
-                &b"{\"a\":41}"[..],
-                "42",
-            ),
+            ("function jsJobRun(i, o, cb) { cb(null, i.a + 1); }", &b"{\"a\":41}"[..], "42"),
             // return value; text input stays a string
-            (
-                "function jsJobRun(i) { return i.toUpperCase(); }",
-                b"abc",
-                "ABC",
-            ),
+            ("function jsJobRun(i) { return i.toUpperCase(); }", b"abc", "ABC"),
             // promise form
-            (
-                "async function jsJobRun(i) { await null; return new Uint8Array([104, 105]); }",
-                b"",
-                "hi",
-            ),
-            (
-                "function jsJobRun() { return new Uint8Array([1, 2, 255]).buffer; }",
-                b"",
-                "\u{1}\u{2}\u{fffd}",
-            ),
+            ("async function jsJobRun(i) { await null; return new Uint8Array([104, 105]); }", b"", "hi"),
+            ("function jsJobRun() { return new Uint8Array([1, 2, 255]).buffer; }", b"", "\u{1}\u{2}\u{fffd}"),
             // canonical JSON: keys sorted by UTF-16 code units (integer-like keys too), no whitespace,
             // undefined and functions dropped, NaN null, toJSON honoured
             (
@@ -72,30 +42,16 @@ async fn the_job_api_forms_and_output_encodings() {
                 "{\"10\":\"x\",\"9\":\"y\",\"a\":{\"d\":\"1970-01-01T00:00:00.000Z\"},\"b\":[1.5,null,null,0,1e+21],\"\u{1F600}\":1,\"\u{FF61}\":2}",
             ),
             // lone surrogates leave as U+FFFD, as TextEncoder writes them
-            (
-                "function jsJobRun() { return 'a\\uD800b'; }",
-                b"",
-                "a\u{fffd}b",
-            ),
+            ("function jsJobRun() { return 'a\\uD800b'; }", b"", "a\u{fffd}b"),
             // input that is not UTF-8 arrives as bytes
-            (
-                "function jsJobRun(i) { return [i instanceof Uint8Array, i.length, i[0]]; }",
-                b"\xff\xfe",
-                "[true,2,255]",
-            ),
+            ("function jsJobRun(i) { return [i instanceof Uint8Array, i.length, i[0]]; }", b"\xff\xfe", "[true,2,255]"),
             // the options are null when the job has none
             ("function jsJobRun(i, o) { return [o]; }", b"", "[null]"),
             // printing goes to stderr, never into the output
-            (
-                "function jsJobRun() { console.log('noise'); console.error('more'); return 'out'; }",
-                b"",
-                "out",
-            ),
+            ("function jsJobRun() { console.log('noise'); console.error('more'); return 'out'; }", b"", "out"),
         ] {
             assert_eq!(
-                run(&engine, code, input)
-                    .await
-                    .unwrap_or_else(|e| panic!("{id}: {code}: {e}")),
+                run(&engine, code, input).await.unwrap_or_else(|e| panic!("{id}: {code}: {e}")),
                 expected,
                 "{id}: {code}"
             );
@@ -106,11 +62,7 @@ async fn the_job_api_forms_and_output_encodings() {
             options: Some(b"{\"k\":[2]}"),
             seed: Seed([0; 32]),
         };
-        assert_eq!(
-            engine.run(options).await.expect("options").bytes,
-            b"{\"k\":[2]}",
-            "{id}"
-        );
+        assert_eq!(engine.run(options).await.expect("options").bytes, b"{\"k\":[2]}", "{id}");
     }
 }
 
@@ -119,30 +71,15 @@ async fn the_first_settlement_wins() {
     for engine in engines(ROOMY_LIMITS).await {
         let id = engine.id().to_owned();
         for (code, expected) in [
-            (
-                "function jsJobRun(i, o, cb) { cb(null, 'first'); cb(null, 'second'); }",
-                Ok("first"),
-            ),
-            (
-                "function jsJobRun(i, o, cb) { cb(null, 'first'); throw new Error('late'); }",
-                Ok("first"),
-            ),
+            ("function jsJobRun(i, o, cb) { cb(null, 'first'); cb(null, 'second'); }", Ok("first")),
+            ("function jsJobRun(i, o, cb) { cb(null, 'first'); throw new Error('late'); }", Ok("first")),
             (
                 "function jsJobRun(i, o, cb) { setTimeout(() => cb(null, 'timer'), 10); return Promise.resolve('promise'); }",
                 Ok("promise"),
             ),
-            (
-                "function jsJobRun(i, o, cb) { cb(new Error('no luck')); cb(null, 'x'); }",
-                Err("Error: no luck"),
-            ),
-            (
-                "async function jsJobRun() { throw new RangeError('bad'); }",
-                Err("RangeError: bad"),
-            ),
-            (
-                "function jsJobRun() { return Promise.reject('plain'); }",
-                Err("plain"),
-            ),
+            ("function jsJobRun(i, o, cb) { cb(new Error('no luck')); cb(null, 'x'); }", Err("Error: no luck")),
+            ("async function jsJobRun() { throw new RangeError('bad'); }", Err("RangeError: bad")),
+            ("function jsJobRun() { return Promise.reject('plain'); }", Err("plain")),
         ] {
             let got = run(&engine, code, b"").await;
             match (expected, got) {
@@ -201,55 +138,27 @@ async fn the_same_job_gives_the_same_bytes_every_run_also_in_parallel() {
             let engine = Arc::clone(&engine);
             runs.spawn(async move { run(&engine, DETERMINISM_PROBE, b"[1,2,3]").await });
         }
-        let outputs: Vec<String> = runs
-            .join_all()
-            .await
-            .into_iter()
-            .map(|output| output.expect("runs"))
-            .collect();
-        assert!(
-            outputs.iter().all(|output| output == &outputs[0]),
-            "{}: {outputs:?}",
-            engine.id()
-        );
+        let outputs: Vec<String> = runs.join_all().await.into_iter().map(|output| output.expect("runs")).collect();
+        assert!(outputs.iter().all(|output| output == &outputs[0]), "{}: {outputs:?}", engine.id());
         let probe: serde_json::Value = serde_json::from_str(&outputs[0]).expect("JSON");
         assert_eq!(probe["now"], 946684800000u64, "{}", engine.id());
         assert_eq!(probe["perf"], 0, "{}", engine.id());
         assert_eq!(probe["offset"], 0, "{}", engine.id());
-        assert!(
-            probe["globals"]
-                .as_array()
-                .expect("array")
-                .iter()
-                .all(|t| t == "undefined"),
-            "{probe}"
-        );
+        assert!(probe["globals"].as_array().expect("array").iter().all(|t| t == "undefined"), "{probe}");
         // The output the prelude writes is canonical as the Rust side defines it.
-        assert_eq!(
-            canonicalize(outputs[0].as_bytes()).expect("JSON"),
-            outputs[0].as_bytes(),
-            "{}",
-            engine.id()
-        );
+        assert_eq!(canonicalize(outputs[0].as_bytes()).expect("JSON"), outputs[0].as_bytes(), "{}", engine.id());
     }
 }
 
 #[tokio::test]
 async fn randomness_depends_on_the_seed_and_agrees_across_engines() {
     let engines = engines(ROOMY_LIMITS).await;
-    let code = b"function jsJobRun() { return [Math.random(), Array.from(crypto.getRandomValues(new Uint8Array(4)))]; }";
+    let code =
+        b"function jsJobRun() { return [Math.random(), Array.from(crypto.getRandomValues(new Uint8Array(4)))]; }";
     let mut outputs = Vec::new();
     for engine in &engines {
-        for seed in [
-            Seed::derive(b"job 1", b"cid"),
-            Seed::derive(b"job 2", b"cid"),
-        ] {
-            let job = JobInput {
-                code,
-                input: b"",
-                options: None,
-                seed,
-            };
+        for seed in [Seed::derive(b"job 1", b"cid"), Seed::derive(b"job 2", b"cid")] {
+            let job = JobInput { code, input: b"", options: None, seed };
             outputs.push(engine.run(job).await.expect("runs").bytes);
         }
     }
@@ -271,10 +180,7 @@ async fn quickjs_reports_deterministic_fuel() {
     let first = quickjs.run(job).await.expect("runs");
     let second = quickjs.run(job).await.expect("runs again");
     let fuel = first.fuel.expect("QuickJS meters fuel");
-    assert!(
-        fuel >= 50,
-        "a million iterations take at least 50 interrupt checks, got {fuel}"
-    );
+    assert!(fuel >= 50, "a million iterations take at least 50 interrupt checks, got {fuel}");
     assert_eq!(second.fuel, Some(fuel));
 }
 
@@ -282,39 +188,17 @@ async fn quickjs_reports_deterministic_fuel() {
 async fn jobs_over_the_limits_or_outside_the_api_are_refused_before_running() {
     for engine in engines(ROOMY_LIMITS).await {
         let big = vec![b' '; ROOMY_LIMITS.code + 1];
-        let job = |code: &'static [u8], input: &'static [u8]| JobInput {
-            code,
-            input,
-            options: None,
-            seed: Seed([0; 32]),
-        };
-        let error = engine
-            .run(JobInput {
-                code: &big,
-                ..job(b"", b"")
-            })
-            .await
-            .expect_err("code too large");
-        assert!(
-            matches!(error, Error::TooLarge { what: "code", .. }),
-            "{error}"
-        );
+        let job =
+            |code: &'static [u8], input: &'static [u8]| JobInput { code, input, options: None, seed: Seed([0; 32]) };
+        let error = engine.run(JobInput { code: &big, ..job(b"", b"") }).await.expect_err("code too large");
+        assert!(matches!(error, Error::TooLarge { what: "code", .. }), "{error}");
         let input = vec![0u8; ROOMY_LIMITS.input + 1];
         let error = engine
-            .run(JobInput {
-                input: &input,
-                ..job(b"function jsJobRun() { return 1; }", b"")
-            })
+            .run(JobInput { input: &input, ..job(b"function jsJobRun() { return 1; }", b"") })
             .await
             .expect_err("input too large");
-        assert!(
-            matches!(error, Error::TooLarge { what: "input", .. }),
-            "{error}"
-        );
-        let error = engine
-            .run(job(b"function jsJobRun() { return 1; } \xff", b""))
-            .await
-            .expect_err("not UTF-8");
+        assert!(matches!(error, Error::TooLarge { what: "input", .. }), "{error}");
+        let error = engine.run(job(b"function jsJobRun() { return 1; } \xff", b"")).await.expect_err("not UTF-8");
         assert!(matches!(error, Error::BadJob(_)), "{error}");
         assert!(!error.is_job_outcome());
     }

@@ -26,11 +26,7 @@ enum Expect {
 
 const BATTERY: &[(&str, &str, Expect)] = &[
     // ---- hanging and exhausting
-    (
-        "infinite loop",
-        "function jsJobRun() { for (;;) {} }",
-        Expect::Timeout,
-    ),
+    ("infinite loop", "function jsJobRun() { for (;;) {} }", Expect::Timeout),
     (
         "exponential recursion without loops",
         "function f(n) { return n < 2 ? n : f(n - 1) + f(n - 2); } function jsJobRun() { return f(80); }",
@@ -56,11 +52,7 @@ const BATTERY: &[(&str, &str, Expect)] = &[
         "function jsJobRun() { let s = 'xy'; for (;;) { s += s; s.charCodeAt(s.length - 1); } }",
         Expect::OutOfMemoryOrJobError("string"),
     ),
-    (
-        "huge output",
-        "function jsJobRun() { return 'x'.repeat(2 << 20); }",
-        Expect::OutputTooLarge,
-    ),
+    ("huge output", "function jsJobRun() { return 'x'.repeat(2 << 20); }", Expect::OutputTooLarge),
     (
         "huge JSON output",
         "function jsJobRun() { return new Array(40000).fill('abcdefghijklmnopqrstuvwxyz'); }",
@@ -71,27 +63,15 @@ const BATTERY: &[(&str, &str, Expect)] = &[
         "function jsJobRun() { return new Promise(() => {}); }",
         Expect::JobError("never settled"),
     ),
-    (
-        "an interval that never ends",
-        "function jsJobRun(i, o, cb) { setInterval(() => {}, 1); }",
-        Expect::Timeout,
-    ),
+    ("an interval that never ends", "function jsJobRun(i, o, cb) { setInterval(() => {}, 1); }", Expect::Timeout),
     (
         "blocking wait on shared memory",
         "function jsJobRun() { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); return 'woke'; }",
         Expect::JobError(""),
     ),
     // ---- the callback protocol
-    (
-        "callback twice",
-        "function jsJobRun(i, o, cb) { cb(null, 1); cb(null, 2); }",
-        Expect::Output("1"),
-    ),
-    (
-        "callback never",
-        "function jsJobRun(i, o, cb) { }",
-        Expect::JobError("never settled"),
-    ),
+    ("callback twice", "function jsJobRun(i, o, cb) { cb(null, 1); cb(null, 2); }", Expect::Output("1")),
+    ("callback never", "function jsJobRun(i, o, cb) { }", Expect::JobError("never settled")),
     (
         "callback then a throw",
         "function jsJobRun(i, o, cb) { cb(null, 'kept'); throw new Error('late'); }",
@@ -150,16 +130,8 @@ const BATTERY: &[(&str, &str, Expect)] = &[
         Expect::Refused,
     ),
     // ---- environment, processes, threads, storage
-    (
-        "Deno env",
-        "function jsJobRun() { return Deno.env.get('PATH'); }",
-        Expect::JobError("Deno"),
-    ),
-    (
-        "process.env",
-        "function jsJobRun() { return process.env.PATH; }",
-        Expect::JobError("process"),
-    ),
+    ("Deno env", "function jsJobRun() { return Deno.env.get('PATH'); }", Expect::JobError("Deno")),
+    ("process.env", "function jsJobRun() { return process.env.PATH; }", Expect::JobError("process")),
     (
         "subprocess",
         "function jsJobRun() { return new Deno.Command('/bin/true').outputSync().code; }",
@@ -176,11 +148,7 @@ const BATTERY: &[(&str, &str, Expect)] = &[
         Expect::JobError("localStorage"),
     ),
     // ---- code generation, wrapper internals
-    (
-        "eval",
-        "function jsJobRun() { return eval('1 + 1'); }",
-        Expect::JobError("eval"),
-    ),
+    ("eval", "function jsJobRun() { return eval('1 + 1'); }", Expect::JobError("eval")),
     (
         "Function constructor by prototype",
         "function jsJobRun() { return (function () {}).constructor('return 1')(); }",
@@ -194,9 +162,7 @@ const BATTERY: &[(&str, &str, Expect)] = &[
     (
         "wrapper internals by name",
         "function jsJobRun() { return [typeof prelude, typeof job, typeof finish, typeof host, typeof channel, typeof writeStdout]; }",
-        Expect::Output(
-            r#"["undefined","undefined","undefined","undefined","undefined","undefined"]"#,
-        ),
+        Expect::Output(r#"["undefined","undefined","undefined","undefined","undefined","undefined"]"#),
     ),
     (
         "wrapper internals by caller",
@@ -230,38 +196,14 @@ const BATTERY: &[(&str, &str, Expect)] = &[
         Expect::Output("[1,2]"),
     ),
     // ---- malformed jobs
-    (
-        "syntax error",
-        "function jsJobRun( { return 1; }",
-        Expect::JobError("SyntaxError"),
-    ),
-    (
-        "no jsJobRun",
-        "var answer = 42;",
-        Expect::JobError("defines no function jsJobRun"),
-    ),
+    ("syntax error", "function jsJobRun( { return 1; }", Expect::JobError("SyntaxError")),
+    ("no jsJobRun", "var answer = 42;", Expect::JobError("defines no function jsJobRun")),
     // V8 parses the body alone (a SyntaxError); QuickJS-ng runs it as global code, which is what any job's
     // code is anyway: either way no jsJobRun, and nothing outlives the process.
-    (
-        "closing the function body early",
-        "}); globalThis.escaped = 1; (function () {",
-        Expect::JobError(""),
-    ),
-    (
-        "a result with no JSON form",
-        "function jsJobRun() { const a = {}; a.self = a; return a; }",
-        Expect::JobError(""),
-    ),
-    (
-        "a BigInt result",
-        "function jsJobRun() { return { n: 10n }; }",
-        Expect::JobError(""),
-    ),
-    (
-        "an undefined result",
-        "function jsJobRun(i, o, cb) { cb(null, undefined); }",
-        Expect::JobError("undefined"),
-    ),
+    ("closing the function body early", "}); globalThis.escaped = 1; (function () {", Expect::JobError("")),
+    ("a result with no JSON form", "function jsJobRun() { const a = {}; a.self = a; return a; }", Expect::JobError("")),
+    ("a BigInt result", "function jsJobRun() { return { n: 10n }; }", Expect::JobError("")),
+    ("an undefined result", "function jsJobRun(i, o, cb) { cb(null, undefined); }", Expect::JobError("undefined")),
 ];
 
 /// What a job sees of its sandbox; every job after a hostile one must see exactly this.
@@ -269,8 +211,7 @@ const CLEAN: &str = "function jsJobRun() {
     return [typeof localStorage, typeof globalThis.escaped, typeof Object.prototype.then, typeof Object.prototype.polluted,
         JSON.stringify({ b: 1, a: 2 }), Math.random() < 1, typeof Deno];
 }";
-const CLEAN_OUTPUT: &str =
-    r#"["undefined","undefined","undefined","undefined","{\"b\":1,\"a\":2}",true,"undefined"]"#;
+const CLEAN_OUTPUT: &str = r#"["undefined","undefined","undefined","undefined","{\"b\":1,\"a\":2}",true,"undefined"]"#;
 
 /// Input that is not UTF-8 reaches the job as bytes, and the job after a leaky one runs clean.
 #[tokio::test]
@@ -278,12 +219,7 @@ async fn state_does_not_outlive_a_job() {
     for engine in engines(ROOMY_LIMITS).await {
         let leak = "function jsJobRun() { globalThis.escaped = 1; Object.prototype.polluted = 1; return 'left'; }";
         assert_eq!(run(&engine, leak, b"\xc3\x28").await.expect("runs"), "left");
-        assert_eq!(
-            run(&engine, CLEAN, b"").await.expect("clean"),
-            CLEAN_OUTPUT,
-            "{}",
-            engine.id()
-        );
+        assert_eq!(run(&engine, CLEAN, b"").await.expect("clean"), CLEAN_OUTPUT, "{}", engine.id());
     }
 }
 
@@ -294,25 +230,15 @@ async fn every_hostile_job_ends_in_its_outcome_within_its_limit() {
     let mut failures = Vec::new();
     // Jobs that must time out get the low limit; the others get room (on a loaded 2-core machine a heap
     // bomb may take seconds of garbage collection), and must end by themselves well inside it.
-    let (fast, roomy) = (
-        engines(TEST_LIMITS).await,
-        engines(Limits {
-            time: Duration::from_secs(15),
-            ..TEST_LIMITS
-        })
-        .await,
-    );
+    let (fast, roomy) =
+        (engines(TEST_LIMITS).await, engines(Limits { time: Duration::from_secs(15), ..TEST_LIMITS }).await);
     for (fast, roomy) in fast.into_iter().zip(roomy) {
         let (fast, roomy) = (Arc::new(fast.with_pool(2)), Arc::new(roomy.with_pool(2)));
         // Two at a time: on 2 cores, dozens of engines at once would starve the clean jobs of their time.
         let slots = Arc::new(tokio::sync::Semaphore::new(2));
         let mut jobs = tokio::task::JoinSet::new();
         for (name, code, expect) in BATTERY.iter().copied() {
-            let engine = Arc::clone(if matches!(expect, Expect::Timeout) {
-                &fast
-            } else {
-                &roomy
-            });
+            let engine = Arc::clone(if matches!(expect, Expect::Timeout) { &fast } else { &roomy });
             let slots = Arc::clone(&slots);
             jobs.spawn(async move {
                 let _slot = slots.acquire_owned().await;
@@ -330,13 +256,8 @@ async fn every_hostile_job_ends_in_its_outcome_within_its_limit() {
                 (Expect::JobError(part), Err(Error::JobError(message))) => message.contains(part),
                 (Expect::Refused, Err(Error::BadJob(_))) => true,
                 (Expect::Timeout, Err(Error::Timeout(_))) => true,
-                (
-                    Expect::OutOfMemory | Expect::OutOfMemoryOrJobError(_),
-                    Err(Error::OutOfMemory(_)),
-                ) => true,
-                (Expect::OutOfMemoryOrJobError(part), Err(Error::JobError(message))) => {
-                    message.contains(part)
-                }
+                (Expect::OutOfMemory | Expect::OutOfMemoryOrJobError(_), Err(Error::OutOfMemory(_))) => true,
+                (Expect::OutOfMemoryOrJobError(part), Err(Error::JobError(message))) => message.contains(part),
                 (Expect::OutputTooLarge, Err(Error::OutputTooLarge(_))) => true,
                 _ => false,
             };

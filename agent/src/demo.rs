@@ -30,7 +30,7 @@ use crate::{
     },
     cid::Cid,
     devnet::{self, Anvil, DEV_KEYS},
-    exec::{self, Deno, Engine, JobInput, Limits},
+    exec::{self, Engine, JobInput, Limits, Sandbox, Seed},
     store::{self, AddOptions, MemoryStore, Store},
     tools::{self, Toolchain},
 };
@@ -232,7 +232,7 @@ pub async fn run(options: &Options, say: &mut (dyn FnMut(&str) + Send)) -> Resul
         None => std::env::current_dir().map_err(|e| Error::Unexpected(format!("current directory: {e}")))?,
     };
     let tools = Toolchain::find(&start)?;
-    let engine = Deno::new(&tools.deno, Limits::default()).await?;
+    let engine = Sandbox::v8(&tools.deno, Limits { output: crate::cid::MAX_RAW_LEAF, ..Limits::default() }).await?;
     let anvil = Anvil::spawn(&tools.anvil).await?;
     say(&format!("anvil    listening on {} (a fresh chain)", anvil.endpoint()));
 
@@ -274,7 +274,7 @@ pub async fn run(options: &Options, say: &mut (dyn FnMut(&str) + Send)) -> Resul
 pub struct Demo<'a> {
     agency: Agency,
     store: MemoryStore,
-    engine: Deno,
+    engine: Sandbox,
     cast: Cast,
     fees: HashMap<Address, U256>,
     step: usize,
@@ -283,7 +283,7 @@ pub struct Demo<'a> {
 
 impl<'a> Demo<'a> {
     /// A demo driving `agency` with `cast`, printing to `say`.
-    pub fn new(agency: Agency, engine: Deno, cast: Cast, say: &'a mut (dyn FnMut(&str) + Send)) -> Self {
+    pub fn new(agency: Agency, engine: Sandbox, cast: Cast, say: &'a mut (dyn FnMut(&str) + Send)) -> Self {
         Self { agency, store: MemoryStore::default(), engine, cast, fees: HashMap::new(), step: 0, say }
     }
 
@@ -341,7 +341,7 @@ impl<'a> Demo<'a> {
         let code = self.store.add(DEMO_CODE, AddOptions::V1).await?;
         let input = self.store.add(DEMO_INPUT, AddOptions::V1).await?;
         let now = devnet::chain_time(self.agency.provider()).await?;
-        let spec = demo_spec(&code, &input, self.engine.engine_word(), self.agency.arbiter_address(), now);
+        let spec = demo_spec(&code, &input, B256::from(self.engine.engine_word()), self.agency.arbiter_address(), now);
         let payment = U256::from(spec.payment);
         let (job_id, sent) = self.agency.post(poster.address(), spec).await?;
         self.tx(
@@ -494,7 +494,7 @@ impl<'a> Demo<'a> {
     async fn execute(&mut self, runner: &Actor, view: &JobView) -> Result<Vec<u8>> {
         let code = self.store.get(&Cid::from_bytes(&view.spec.codeCid)?).await?;
         let input = self.store.get(&Cid::from_bytes(&view.spec.inputCid)?).await?;
-        let seed = JobInput::seed_of(view.record.specHash);
+        let seed = Seed::derive(&view.id.to_be_bytes::<32>(), &view.spec.inputCid);
         let output = self.engine.run(JobInput { code: &code, input: &input, options: None, seed }).await?;
         let cid = Cid::raw_leaf(&output.bytes)?;
         self.line(
@@ -512,7 +512,7 @@ impl<'a> Demo<'a> {
     }
 
     fn check_engine(&self, view: &JobView) -> Result<()> {
-        if view.spec.engine != self.engine.engine_word() {
+        if view.spec.engine != B256::from(self.engine.engine_word()) {
             return Err(Error::Unexpected(format!(
                 "job {} wants engine {}, this agent runs {}",
                 short(view.id),

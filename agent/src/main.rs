@@ -28,6 +28,20 @@ enum Command {
         #[command(subcommand)]
         command: jsjob_store::cli::IpfsCommand,
     },
+    /// Run a job locally in the sandbox, as a worker would: print its output on stdout, and its CID, the
+    /// engine and the time on stderr.
+    Run {
+        /// The job's code (defines `jsJobRun(input, options, callback)`).
+        job: std::path::PathBuf,
+        /// The input file (parsed when it is JSON); none: empty input.
+        input: Option<std::path::PathBuf>,
+        /// The engine: `v8` (the pinned Deno) or `quickjs` (QuickJS-ng in `jsjob-sandbox`).
+        #[arg(long, default_value = "v8", value_parser = ["v8", "quickjs"])]
+        engine: String,
+        /// The job's options, as JSON text.
+        #[arg(long)]
+        options: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -78,6 +92,25 @@ fn run(cli: Cli) -> eyre::Result<()> {
                     interrupted().await;
                 };
                 jsjob_store::cli::run(command, &mut std::io::stdout(), shutdown).await.wrap_err("ipfs")
+            }
+            Command::Run { job, input, engine, options } => {
+                use std::io::Write;
+                let kind =
+                    if engine == "quickjs" { jsjob::exec::EngineKind::QuickJs } else { jsjob::exec::EngineKind::V8 };
+                let run = jsjob::exec::run_local(kind, &job, input.as_deref(), options.as_deref())
+                    .await
+                    .wrap_err_with(|| format!("running {}", job.display()))?;
+                let mut stdout = std::io::stdout().lock();
+                stdout.write_all(&run.output.bytes).and_then(|()| stdout.flush()).wrap_err("writing the output")?;
+                let fuel = run.output.fuel.map(|fuel| format!(", fuel {fuel}")).unwrap_or_default();
+                eprintln!(
+                    "\n{} bytes, cid {}, engine {}, {} ms{fuel}",
+                    run.output.bytes.len(),
+                    run.cid,
+                    run.engine,
+                    run.output.elapsed.as_millis()
+                );
+                Ok(())
             }
         }
     })

@@ -1,11 +1,11 @@
 // A jsjob job: statistics over the numbers and the text in its JSON input.
 //
 // The worker's sandbox evaluates this file and calls jsJobRun(input, options, callback) with the input
-// file as a string. The output is the object passed to the callback, written as canonical JSON (keys
+// file parsed (it is JSON). The output is the object passed to the callback, written as canonical JSON (keys
 // sorted), so every worker that runs the same engine build gets the same bytes and the same CID.
 // Integers only: the result does not depend on floating-point details of an engine.
 function jsJobRun(input, options, callback) {
-  const { numbers, text } = JSON.parse(input);
+  const { numbers, text } = input;
 
   const isPrime = (n) => {
     if (!Number.isSafeInteger(n) || n < 2) return false;

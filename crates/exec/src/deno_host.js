@@ -1,0 +1,107 @@
+// The Deno host: the main module of every V8 sandbox process, run from a `data:` URL (no file to swap),
+// after `const prelude = <prelude.js>;`. It holds no job code. It takes what it needs from `Deno` first,
+// lets the prelude clean the global scope (which deletes `Deno`), and only then waits on stdin for its one
+// job, so a process from the warm pool has paid its start-up before the job arrives. The job's code is
+// never a module: Deno reads the files in a main module's static import graph even without read
+// permission.
+//
+// stdin: u32 LE header length, header JSON {code, options, seed (hex), outputLimit}, then the input file.
+// stdout: one frame, "JSJOB\x01", status (0 ok, 1 job error, 2 out of memory, 3 output too large), u64 LE
+// fuel (0: V8 has no fuel meter), u64 LE payload length, payload (output or message). Then exit 0.
+
+"use strict";
+
+// Everything `finish` and `print` use is taken now, as a value: by the time they run, the job may have
+// replaced any built-in method (TypedArray.prototype.set, TextEncoder.prototype.encode, ...).
+const apply = Reflect.apply;
+const writeStdout = Deno.stdout.writeSync.bind(Deno.stdout);
+const writeStderr = Deno.stderr.writeSync.bind(Deno.stderr);
+const stdin = Deno.stdin;
+const exit = Deno.exit;
+const encoder = new TextEncoder();
+const encode = TextEncoder.prototype.encode;
+const subarray = Uint8Array.prototype.subarray;
+const stringOf = String;
+const stringSlice = String.prototype.slice;
+const Bytes = Uint8Array;
+const lengthOf = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "length").get;
+const utf8 = (text) => apply(encode, encoder, [text]);
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const channel = new MessageChannel();
+const MAX_MESSAGE = 8192;
+let outputLimit = 0;
+
+// A promise the job drops without handling is its own business; Deno would otherwise end the process.
+globalThis.addEventListener("unhandledrejection", (event) => event.preventDefault());
+
+function writeAll(write, bytes, length) {
+  let written = 0;
+  while (written < length) written += write(apply(subarray, bytes, [written, length]));
+}
+
+function finish(kind, payload) {
+  let status = 0;
+  let body = payload;
+  if (kind === "ok") {
+    if (apply(lengthOf, payload, []) > outputLimit) {
+      status = 3;
+      body = new Bytes(0);
+    }
+  } else if (kind === "oom") {
+    status = 2;
+    body = new Bytes(0);
+  } else {
+    status = 1;
+    body = utf8(apply(stringSlice, stringOf(payload), [0, MAX_MESSAGE]));
+  }
+  // The frame head by index writes and arithmetic only (no method the job could have replaced).
+  const length = apply(lengthOf, body, []);
+  const head = new Bytes(23);
+  const magic = [74, 83, 74, 79, 66, 1]; // "JSJOB\x01"
+  for (let i = 0; i < 6; i++) head[i] = magic[i];
+  head[6] = status;
+  let rest = length;
+  for (let i = 15; i < 23; i++) {
+    head[i] = rest % 256;
+    rest = (rest - head[i]) / 256;
+  }
+  writeAll(writeStdout, head, 23);
+  writeAll(writeStdout, body, length);
+  exit(0);
+}
+
+function print(line) {
+  try {
+    const bytes = utf8(`${line}\n`);
+    writeAll(writeStderr, bytes, apply(lengthOf, bytes, []));
+  } catch {
+    // stderr closed: diagnostics are best effort.
+  }
+}
+
+const job = prelude({ finish, utf8, print });
+
+function pump() {
+  if (job.settled()) return;
+  if (job.step()) channel.port2.postMessage(null);
+  else if (!job.settled()) job.fail("the job never settled: no callback, no result and no timer left");
+}
+// A message is a macrotask: it runs once the job's microtasks are done, which is when a timer may fire.
+channel.port1.onmessage = pump;
+
+const request = new Uint8Array(await new Response(stdin.readable).arrayBuffer());
+const view = new DataView(request.buffer);
+const headLength = view.getUint32(0, true);
+const head = JSON.parse(strictUtf8.decode(request.subarray(4, 4 + headLength)));
+const inputBytes = request.subarray(4 + headLength);
+outputLimit = head.outputLimit;
+let input;
+try {
+  input = strictUtf8.decode(inputBytes);
+} catch {
+  input = inputBytes;
+}
+const seedBytes = new Uint8Array(head.seed.length / 2);
+for (let i = 0; i < seedBytes.length; i++) seedBytes[i] = parseInt(head.seed.slice(2 * i, 2 * i + 2), 16);
+job.run(head.code, input, head.options, seedBytes);
+if (!job.settled()) channel.port2.postMessage(null);

@@ -1,0 +1,259 @@
+//! The QuickJS sandbox process (`jsjob-sandbox`): QuickJS-ng through `rquickjs`, one job per process.
+//!
+//! It starts the engine and the prelude, then waits on stdin for its one job (so a pooled process has paid
+//! its start-up), runs it under a memory limit and an interrupt handler, and writes the answer frame on
+//! stdout. The interrupt handler stops the job at the wall-time limit, and its call count is the job's
+//! fuel: QuickJS calls it once per 10 000 function calls and loop iterations, so the count is the same on
+//! every run of the same job with the same engine build.
+
+use std::{
+    cell::{Cell, RefCell},
+    ffi::CStr,
+    io::{Read, Write},
+    process::ExitCode,
+    rc::Rc,
+    time::{Duration, Instant},
+};
+
+use rquickjs::{Context, Ctx, Function, Object, Runtime, TypedArray, Value, qjs};
+
+use crate::{
+    sandbox::PRELUDE,
+    wire::{self, Status},
+};
+
+/// Largest error message sent back.
+const MAX_MESSAGE: usize = 8192;
+/// QuickJS's own stack limit (deep recursion ends in a catchable "stack overflow"), well inside the 8 MiB
+/// main-thread stack.
+const STACK: usize = 4 << 20;
+
+/// The QuickJS-ng version this binary embeds, as the engine reports it (`JS_GetVersion`).
+pub fn quickjs_version() -> String {
+    // SAFETY: JS_GetVersion returns a pointer to a static NUL-terminated string.
+    unsafe { CStr::from_ptr(qjs::JS_GetVersion()) }.to_string_lossy().into_owned()
+}
+
+/// The job's state shared between the host functions and the run loop.
+#[derive(Default)]
+struct State {
+    answer: RefCell<Option<(Status, Vec<u8>)>>,
+    output_limit: Cell<usize>,
+    fuel: Cell<u64>,
+    deadline: Cell<Option<Instant>>,
+    timed_out: Cell<bool>,
+}
+
+/// The sandbox binary's `main`: `--version` prints the engine id; `--memory-mib N --time-ms T` runs one job
+/// from stdin. Errors of the sandbox itself go to stderr with exit status 2 (the agent reports a crash).
+pub fn sandbox_main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--version") {
+        println!("quickjs-ng/{}", quickjs_version());
+        return ExitCode::SUCCESS;
+    }
+    let arg = |name: &str| -> Option<u64> {
+        let at = args.iter().position(|a| a == name)?;
+        args.get(at + 1)?.parse().ok()
+    };
+    let (Some(memory_mib), Some(time_ms)) = (arg("--memory-mib"), arg("--time-ms")) else {
+        eprintln!("usage: jsjob-sandbox --version | --memory-mib N --time-ms T (one job on stdin)");
+        return ExitCode::from(2);
+    };
+    match run_one(memory_mib, Duration::from_millis(time_ms)) {
+        Ok(frame) => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout.write_all(&frame).and_then(|()| stdout.flush()).is_err() {
+                return ExitCode::from(2);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("jsjob-sandbox: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
+    let runtime = Runtime::new().map_err(|e| format!("starting QuickJS: {e}"))?;
+    runtime.set_max_stack_size(STACK);
+    let state = Rc::new(State::default());
+    {
+        let state = Rc::clone(&state);
+        runtime.set_interrupt_handler(Some(Box::new(move || {
+            if state.answer.borrow().is_some() {
+                return true; // settled: stop whatever the job still runs
+            }
+            let Some(deadline) = state.deadline.get() else {
+                return false;
+            };
+            state.fuel.set(state.fuel.get() + 1);
+            if Instant::now() >= deadline {
+                state.timed_out.set(true);
+                return true;
+            }
+            false
+        })));
+    }
+    let context = Context::full(&runtime).map_err(|e| format!("starting QuickJS: {e}"))?;
+    // Warm: the prelude is in place before the job arrives.
+    let job: rquickjs::Persistent<Object<'static>> = context
+        .with(|ctx| -> rquickjs::Result<_> {
+            let host = host_object(&ctx, &state)?;
+            let prelude: Function = ctx.eval(PRELUDE)?;
+            let job: Object = prelude.call((host,))?;
+            Ok(rquickjs::Persistent::save(&ctx, job))
+        })
+        .map_err(|e| format!("loading the prelude: {e}"))?;
+
+    let mut request = Vec::new();
+    std::io::stdin().read_to_end(&mut request).map_err(|e| format!("reading the job: {e}"))?;
+    let (header, input) = wire::decode_request(&request).ok_or("the job request is malformed")?;
+    state.output_limit.set(header.output_limit);
+    let mut seed = [0u8; 32];
+    for (i, byte) in seed.iter_mut().enumerate() {
+        *byte = header.seed.get(2 * i..2 * i + 2).and_then(|hex| u8::from_str_radix(hex, 16).ok()).unwrap_or(0);
+    }
+    // Only now: the limits are the job's, not the prelude's.
+    runtime.set_memory_limit(usize::try_from(memory_mib << 20).unwrap_or(usize::MAX));
+    state.deadline.set(Some(Instant::now() + time));
+
+    context
+        .with(|ctx| -> rquickjs::Result<()> {
+            let job = job.clone().restore(&ctx)?;
+            let run: Function = job.get("run")?;
+            let input: Value = match std::str::from_utf8(input) {
+                Ok(text) => rquickjs::String::from_str(ctx.clone(), text)?.into_value(),
+                Err(_) => TypedArray::<u8>::new(ctx.clone(), input.to_vec())?.into_value(),
+            };
+            let seed = TypedArray::<u8>::new(ctx.clone(), seed.to_vec())?;
+            let called: rquickjs::Result<()> = run.call((header.code.as_str(), input, header.options.as_deref(), seed));
+            if called.is_err() {
+                settle_from_exception(&ctx, &state);
+            }
+            Ok(())
+        })
+        .map_err(|e| format!("starting the job: {e}"))?;
+
+    // The event loop: the job's microtasks, then its next timer, until it settles or has nothing left.
+    loop {
+        if state.answer.borrow().is_some() || state.timed_out.get() {
+            break;
+        }
+        match runtime.execute_pending_job() {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(exception) => {
+                exception.0.with(|ctx| settle_from_exception(&ctx, &state));
+                continue;
+            }
+        }
+        let stepped = context.with(|ctx| -> rquickjs::Result<bool> {
+            let job = job.clone().restore(&ctx)?;
+            let step: Function = job.get("step")?;
+            let ran: rquickjs::Result<bool> = step.call(());
+            match ran {
+                Ok(ran) => {
+                    if !ran && state.answer.borrow().is_none() && !state.timed_out.get() {
+                        let fail: Function = job.get("fail")?;
+                        let _: rquickjs::Result<()> =
+                            fail.call(("the job never settled: no callback, no result and no timer left",));
+                    }
+                    Ok(ran)
+                }
+                Err(_) => {
+                    settle_from_exception(&ctx, &state);
+                    Ok(false)
+                }
+            }
+        });
+        if !matches!(stepped, Ok(true)) && state.answer.borrow().is_none() && !state.timed_out.get() {
+            set_answer(&state, Status::JobError, b"the job's event loop failed".to_vec());
+        }
+    }
+    let fuel = state.fuel.get();
+    let answer = state.answer.borrow_mut().take();
+    Ok(match answer {
+        Some((status, payload)) => wire::encode_answer(status, fuel, &payload),
+        None => wire::encode_answer(Status::Timeout, fuel, b""),
+    })
+}
+
+/// After a call into JavaScript failed: a stop by the interrupt handler, or an error the prelude could not
+/// report (it runs out of memory itself).
+fn settle_from_exception(ctx: &Ctx<'_>, state: &State) {
+    let exception = ctx.catch();
+    if state.answer.borrow().is_some() || state.timed_out.get() {
+        return;
+    }
+    let message = exception
+        .as_object()
+        .and_then(|object| object.get::<_, String>("message").ok())
+        .or_else(|| exception.as_string().and_then(|s| s.to_string().ok()))
+        .unwrap_or_else(|| "an exception with no message".to_owned());
+    if message == "out of memory" {
+        set_answer(state, Status::OutOfMemory, Vec::new());
+    } else {
+        set_answer(state, Status::JobError, message.into_bytes());
+    }
+}
+
+fn set_answer(state: &State, status: Status, payload: Vec<u8>) {
+    let mut answer = state.answer.borrow_mut();
+    if answer.is_none() {
+        *answer = Some((status, payload));
+    }
+}
+
+/// The UTF-8 bytes of a string, as a `Uint8Array`.
+fn utf8<'js>(ctx: Ctx<'js>, text: String) -> rquickjs::Result<TypedArray<'js, u8>> {
+    TypedArray::new(ctx, text.into_bytes())
+}
+
+/// The prelude's host hooks: `finish`, `utf8`, `print`.
+fn host_object<'js>(ctx: &Ctx<'js>, state: &Rc<State>) -> rquickjs::Result<Object<'js>> {
+    let host = Object::new(ctx.clone())?;
+    let finish_state = Rc::clone(state);
+    host.set(
+        "finish",
+        Function::new(ctx.clone(), move |kind: String, payload: Value<'_>| {
+            let (status, bytes) = match kind.as_str() {
+                "ok" => {
+                    let bytes = TypedArray::<u8>::from_value(payload)
+                        .ok()
+                        .and_then(|array| array.as_raw())
+                        // SAFETY: the bytes are copied at once, before any JavaScript runs again.
+                        .map(|raw| unsafe { raw.as_ref() }.to_vec())
+                        .unwrap_or_default();
+                    if bytes.len() > finish_state.output_limit.get() {
+                        (Status::OutputTooLarge, Vec::new())
+                    } else {
+                        (Status::Ok, bytes)
+                    }
+                }
+                "oom" => (Status::OutOfMemory, Vec::new()),
+                _ => {
+                    let mut message = payload.as_string().and_then(|s| s.to_string().ok()).unwrap_or_default();
+                    if message.len() > MAX_MESSAGE {
+                        let mut cut = MAX_MESSAGE;
+                        while !message.is_char_boundary(cut) {
+                            cut -= 1;
+                        }
+                        message.truncate(cut);
+                    }
+                    (Status::JobError, message.into_bytes())
+                }
+            };
+            set_answer(&finish_state, status, bytes);
+        }),
+    )?;
+    host.set("utf8", Function::new(ctx.clone(), utf8))?;
+    host.set(
+        "print",
+        Function::new(ctx.clone(), |line: String| {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }),
+    )?;
+    Ok(host)
+}

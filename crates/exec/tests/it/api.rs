@@ -1,0 +1,205 @@
+//! The job API and determinism, the same on both engines.
+
+use std::sync::Arc;
+
+use jsjob_exec::{Engines, canonicalize};
+
+use super::*;
+
+#[tokio::test]
+async fn engine_ids_name_the_exact_builds_and_unknown_engines_are_refused() {
+    let engines = Engines::new(engines(ROOMY_LIMITS).await);
+    let ids: Vec<&str> = engines.ids().collect();
+    assert_eq!(ids[0], "v8/deno-2.9.6");
+    assert_eq!(ids[1], format!("quickjs-ng/{}", jsjob_exec::quickjs_version()));
+    assert!(ids[1].starts_with("quickjs-ng/0."), "{}", ids[1]);
+    assert_eq!(engines.engine_for("v8/deno-2.9.6").expect("runs v8").id(), "v8/deno-2.9.6");
+    let error = engines.engine_for("v8/deno-2.9.5").expect_err("another build");
+    assert!(matches!(&error, Error::UnknownEngine { wanted, .. } if wanted == "v8/deno-2.9.5"), "{error}");
+    let error = engines.engine_for_word(&[0xff; 32]).expect_err("not an id");
+    assert!(matches!(error, Error::UnknownEngine { .. }), "{error}");
+    let word = jsjob_exec::engine_word(ids[1]);
+    assert_eq!(engines.engine_for_word(&word).expect("by word").id(), ids[1]);
+}
+
+#[tokio::test]
+async fn the_job_api_forms_and_output_encodings() {
+    for engine in engines(ROOMY_LIMITS).await {
+        let id = engine.id().to_owned();
+        for (code, input, expected) in [
+            // callback form; JSON input is parsed
+            ("function jsJobRun(i, o, cb) { cb(null, i.a + 1); }", &b"{\"a\":41}"[..], "42"),
+            // return value; text input stays a string
+            ("function jsJobRun(i) { return i.toUpperCase(); }", b"abc", "ABC"),
+            // promise form
+            ("async function jsJobRun(i) { await null; return new Uint8Array([104, 105]); }", b"", "hi"),
+            ("function jsJobRun() { return new Uint8Array([1, 2, 255]).buffer; }", b"", "\u{1}\u{2}\u{fffd}"),
+            // canonical JSON: keys sorted by UTF-16 code units (integer-like keys too), no whitespace,
+            // undefined and functions dropped, NaN null, toJSON honoured
+            (
+                "function jsJobRun() { return {b: [1.5, undefined, NaN, -0, 1e21], 10: 'x', 9: 'y', a: {f() {}, u: undefined, d: new Date(0)}, '\\u{1F600}': 1, '\\uFF61': 2}; }",
+                b"",
+                "{\"10\":\"x\",\"9\":\"y\",\"a\":{\"d\":\"1970-01-01T00:00:00.000Z\"},\"b\":[1.5,null,null,0,1e+21],\"\u{1F600}\":1,\"\u{FF61}\":2}",
+            ),
+            // lone surrogates leave as U+FFFD, as TextEncoder writes them
+            ("function jsJobRun() { return 'a\\uD800b'; }", b"", "a\u{fffd}b"),
+            // input that is not UTF-8 arrives as bytes
+            ("function jsJobRun(i) { return [i instanceof Uint8Array, i.length, i[0]]; }", b"\xff\xfe", "[true,2,255]"),
+            // the options are null when the job has none
+            ("function jsJobRun(i, o) { return [o]; }", b"", "[null]"),
+            // printing goes to stderr, never into the output
+            ("function jsJobRun() { console.log('noise'); console.error('more'); return 'out'; }", b"", "out"),
+        ] {
+            assert_eq!(
+                run(&engine, code, input).await.unwrap_or_else(|e| panic!("{id}: {code}: {e}")),
+                expected,
+                "{id}: {code}"
+            );
+        }
+        let options = JobInput {
+            code: b"function jsJobRun(i, o) { return o; }",
+            input: b"",
+            options: Some(b"{\"k\":[2]}"),
+            seed: Seed([0; 32]),
+        };
+        assert_eq!(engine.run(options).await.expect("options").bytes, b"{\"k\":[2]}", "{id}");
+    }
+}
+
+#[tokio::test]
+async fn the_first_settlement_wins() {
+    for engine in engines(ROOMY_LIMITS).await {
+        let id = engine.id().to_owned();
+        for (code, expected) in [
+            ("function jsJobRun(i, o, cb) { cb(null, 'first'); cb(null, 'second'); }", Ok("first")),
+            ("function jsJobRun(i, o, cb) { cb(null, 'first'); throw new Error('late'); }", Ok("first")),
+            (
+                "function jsJobRun(i, o, cb) { setTimeout(() => cb(null, 'timer'), 10); return Promise.resolve('promise'); }",
+                Ok("promise"),
+            ),
+            ("function jsJobRun(i, o, cb) { cb(new Error('no luck')); cb(null, 'x'); }", Err("Error: no luck")),
+            ("async function jsJobRun() { throw new RangeError('bad'); }", Err("RangeError: bad")),
+            ("function jsJobRun() { return Promise.reject('plain'); }", Err("plain")),
+        ] {
+            let got = run(&engine, code, b"").await;
+            match (expected, got) {
+                (Ok(want), Ok(got)) => assert_eq!(got, want, "{id}: {code}"),
+                (Err(want), Err(Error::JobError(message))) => {
+                    assert_eq!(message, want, "{id}: {code}")
+                }
+                (_, got) => panic!("{id}: {code}: {got:?}"),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn timers_run_in_virtual_time_in_due_order() {
+    let code = "async function jsJobRun() {
+        const seen = [];
+        setTimeout(() => seen.push(['b', Date.now(), performance.now()]), 20);
+        setTimeout(() => seen.push(['a', performance.now()]), 10);
+        setTimeout(() => seen.push(['a2', performance.now()]), 10);
+        let n = 0;
+        const tick = setInterval(() => { seen.push(['i', performance.now()]); if (++n === 3) clearInterval(tick); }, 7);
+        await new Promise((done) => setTimeout(done, 1000));
+        return seen;
+    }";
+    for engine in engines(ROOMY_LIMITS).await {
+        assert_eq!(
+            run(&engine, code, b"").await.expect("runs"),
+            r#"[["i",7],["a",10],["a2",10],["i",14],["b",946684800020,20],["i",21]]"#,
+            "{}",
+            engine.id()
+        );
+    }
+}
+
+/// A job that reads every source of variation a sandbox has to pin down.
+const DETERMINISM_PROBE: &str = "function jsJobRun(input) {
+    const bytes = crypto.getRandomValues(new Uint8Array(8));
+    return {
+        random: [Math.random(), Math.random()], bytes: Array.from(bytes), uuid: crypto.randomUUID(),
+        now: Date.now(), date: new Date().toString(), perf: performance.now(),
+        tz: typeof Intl === 'undefined' ? 'no Intl' : Intl.DateTimeFormat().resolvedOptions().timeZone, offset: new Date(0).getTimezoneOffset(),
+        text: (1234567.891).toLocaleString(), input,
+        globals: ['Deno', 'process', 'navigator', 'Worker', 'localStorage', 'fetch', 'WeakRef', 'eval'].map((n) => typeof globalThis[n]),
+    };
+}";
+
+#[tokio::test]
+async fn the_same_job_gives_the_same_bytes_every_run_also_in_parallel() {
+    const RUNS: usize = 12;
+    let _heavy = HEAVY.lock().await;
+    for engine in engines(ROOMY_LIMITS).await {
+        let engine = Arc::new(engine.with_pool(4));
+        let mut runs = tokio::task::JoinSet::new();
+        for _ in 0..RUNS {
+            let engine = Arc::clone(&engine);
+            runs.spawn(async move { run(&engine, DETERMINISM_PROBE, b"[1,2,3]").await });
+        }
+        let outputs: Vec<String> = runs.join_all().await.into_iter().map(|output| output.expect("runs")).collect();
+        assert!(outputs.iter().all(|output| output == &outputs[0]), "{}: {outputs:?}", engine.id());
+        let probe: serde_json::Value = serde_json::from_str(&outputs[0]).expect("JSON");
+        assert_eq!(probe["now"], 946684800000u64, "{}", engine.id());
+        assert_eq!(probe["perf"], 0, "{}", engine.id());
+        assert_eq!(probe["offset"], 0, "{}", engine.id());
+        assert!(probe["globals"].as_array().expect("array").iter().all(|t| t == "undefined"), "{probe}");
+        // The output the prelude writes is canonical as the Rust side defines it.
+        assert_eq!(canonicalize(outputs[0].as_bytes()).expect("JSON"), outputs[0].as_bytes(), "{}", engine.id());
+    }
+}
+
+#[tokio::test]
+async fn randomness_depends_on_the_seed_and_agrees_across_engines() {
+    let engines = engines(ROOMY_LIMITS).await;
+    let code =
+        b"function jsJobRun() { return [Math.random(), Array.from(crypto.getRandomValues(new Uint8Array(4)))]; }";
+    let mut outputs = Vec::new();
+    for engine in &engines {
+        for seed in [Seed::derive(b"job 1", b"cid"), Seed::derive(b"job 2", b"cid")] {
+            let job = JobInput { code, input: b"", options: None, seed };
+            outputs.push(engine.run(job).await.expect("runs").bytes);
+        }
+    }
+    assert_ne!(outputs[0], outputs[1], "another seed, other numbers");
+    // One generator in the shared prelude: both engines draw the same numbers from the same seed.
+    assert_eq!(outputs[0], outputs[2]);
+    assert_eq!(outputs[1], outputs[3]);
+}
+
+#[tokio::test]
+async fn quickjs_reports_deterministic_fuel() {
+    let quickjs = engines(ROOMY_LIMITS).await.pop().expect("quickjs");
+    let job = JobInput {
+        code: b"function jsJobRun() { let s = 0; for (let i = 0; i < 1e6; i++) s += i; return s; }",
+        input: b"",
+        options: None,
+        seed: Seed([0; 32]),
+    };
+    let first = quickjs.run(job).await.expect("runs");
+    let second = quickjs.run(job).await.expect("runs again");
+    let fuel = first.fuel.expect("QuickJS meters fuel");
+    assert!(fuel >= 50, "a million iterations take at least 50 interrupt checks, got {fuel}");
+    assert_eq!(second.fuel, Some(fuel));
+}
+
+#[tokio::test]
+async fn jobs_over_the_limits_or_outside_the_api_are_refused_before_running() {
+    for engine in engines(ROOMY_LIMITS).await {
+        let big = vec![b' '; ROOMY_LIMITS.code + 1];
+        let job =
+            |code: &'static [u8], input: &'static [u8]| JobInput { code, input, options: None, seed: Seed([0; 32]) };
+        let error = engine.run(JobInput { code: &big, ..job(b"", b"") }).await.expect_err("code too large");
+        assert!(matches!(error, Error::TooLarge { what: "code", .. }), "{error}");
+        let input = vec![0u8; ROOMY_LIMITS.input + 1];
+        let error = engine
+            .run(JobInput { input: &input, ..job(b"function jsJobRun() { return 1; }", b"") })
+            .await
+            .expect_err("input too large");
+        assert!(matches!(error, Error::TooLarge { what: "input", .. }), "{error}");
+        let error = engine.run(job(b"function jsJobRun() { return 1; } \xff", b"")).await.expect_err("not UTF-8");
+        assert!(matches!(error, Error::BadJob(_)), "{error}");
+        assert!(!error.is_job_outcome());
+    }
+}

@@ -13,8 +13,10 @@
 //! 5. waits for the receipt, again riding out transport failures; a mined transaction that failed is
 //!    replayed as a call at the previous block to name the custom error.
 //!
-//! The nonce is kept per key after the first send and resynchronised from the node's pending count
-//! whenever a send fails, so a gap can never make the next transaction wait forever.
+//! The nonce manager is a lock per key held from simulation until the node has accepted the signed
+//! transaction; under it the nonce is the node's pending count. So two tasks of one agent never race for a
+//! nonce, and a nonce that a reorg or a dropped transaction gave back is reused at once instead of leaving
+//! a gap that would make every later transaction wait forever (a locally cached counter would).
 
 use std::{
     collections::HashMap,
@@ -118,9 +120,8 @@ pub struct Transactions {
     wallet: EthereumWallet,
     chain_id: u64,
     settings: TxSettings,
-    /// The next nonce of each key, `None` until read from the node (or after a failed send). The async
-    /// lock is held from simulation to the node's acceptance of the transaction.
-    nonces: Mutex<HashMap<Address, Arc<tokio::sync::Mutex<Option<u64>>>>>,
+    /// One lock per key, held from simulation to the node's acceptance of the transaction.
+    nonces: Mutex<HashMap<Address, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Transactions {
@@ -134,7 +135,7 @@ impl Transactions {
         &self.settings
     }
 
-    fn nonce_slot(&self, from: Address) -> Arc<tokio::sync::Mutex<Option<u64>>> {
+    fn nonce_slot(&self, from: Address) -> Arc<tokio::sync::Mutex<()>> {
         let mut nonces = self.nonces.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         Arc::clone(nonces.entry(from).or_default())
     }
@@ -147,7 +148,7 @@ impl Transactions {
         let backoff = self.settings.backoff;
         let rpc = |source| Error::Rpc { action, source: Box::new(source) };
         let slot = self.nonce_slot(from);
-        let mut next_nonce = slot.lock().await;
+        let nonce_lock = slot.lock().await;
 
         let estimate =
             backoff.retry("eth_estimateGas", || self.provider.estimate_gas(tx.clone())).await.map_err(|error| {
@@ -163,13 +164,10 @@ impl Transactions {
             max_fee = max_fee.min(cap);
             priority = priority.min(max_fee);
         }
-        let nonce = match *next_nonce {
-            Some(nonce) => nonce,
-            None => backoff
-                .retry("eth_getTransactionCount", || self.provider.get_transaction_count(from).pending())
-                .await
-                .map_err(rpc)?,
-        };
+        let nonce = backoff
+            .retry("eth_getTransactionCount", || self.provider.get_transaction_count(from).pending())
+            .await
+            .map_err(rpc)?;
         tx.set_nonce(nonce);
         tx.set_gas_limit(gas);
         tx.set_max_fee_per_gas(max_fee);
@@ -184,20 +182,15 @@ impl Transactions {
         let raw = envelope.encoded_2718();
 
         let accepted = backoff.retry("eth_sendRawTransaction", || self.provider.send_raw_transaction(&raw)).await;
-        match accepted {
-            Ok(_) => *next_nonce = Some(nonce + 1),
-            Err(error) => {
-                // The node refused or never answered. If an earlier attempt got through, the transaction
-                // exists; otherwise forget the nonce so the next send asks the node again.
-                *next_nonce = None;
-                let known = self.provider.get_transaction_by_hash(hash).await.ok().flatten().is_some();
-                if !known {
-                    return Err(rpc(error));
-                }
-                tracing::debug!(action, %hash, "the node already had the transaction");
+        if let Err(error) = accepted {
+            // The node refused or never answered. If an earlier attempt got through, the transaction exists.
+            let known = self.provider.get_transaction_by_hash(hash).await.ok().flatten().is_some();
+            if !known {
+                return Err(rpc(error));
             }
+            tracing::debug!(action, %hash, "the node already had the transaction");
         }
-        drop(next_nonce);
+        drop(nonce_lock);
         tracing::debug!(action, %hash, %from, nonce, gas, max_fee, "sent");
 
         let receipt = self.receipt(action, hash).await?;

@@ -3,3 +3,5 @@
 
 mod anvil;
 mod deno;
+mod net;
+mod roles;

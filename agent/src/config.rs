@@ -129,6 +129,12 @@ impl Default for KeyConfig {
 }
 
 impl KeyConfig {
+    /// Whether a key is configured at all: a keystore, or the private key's variable set. (Read-only
+    /// commands use the key when it is configured, and then fail when it cannot be loaded.)
+    pub fn is_configured(&self) -> bool {
+        self.keystore.is_some() || std::env::var_os(&self.private_key_env).is_some()
+    }
+
     /// Where the key comes from.
     pub fn source(&self) -> KeySource {
         match &self.keystore {

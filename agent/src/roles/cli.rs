@@ -249,7 +249,7 @@ pub async fn post(args: PostArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<
 /// `jsjob status`: one line per job (or the one named), and the account's credit when a key is set.
 pub async fn status(args: StatusArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<()> {
     let config = args.common.config()?;
-    let with_key = config.key.source().load().is_ok();
+    let with_key = config.key.is_configured();
     let session = Session::connect(config, with_key).await?;
     match args.job {
         Some(text) => say(&poster::describe(&session.agency.job(job_id(&text)?).await?)),

@@ -310,13 +310,40 @@ impl Session {
         let engine = engines
             .find(view.spec.engine)
             .ok_or_else(|| Error::Usage(format!("engine {} is not run here", seams::engine_name(view.spec.engine))))?;
-        let options = (!view.spec.options.is_empty()).then_some(view.spec.options.as_ref());
+        let options = self.options(&view.spec.options).await?;
+        let options = options.as_deref();
         let seed = JobInput::seed_of(view.record.specHash);
         let output = engine.run(JobInput { code, input, options, seed }).await?;
         let cid = self.content.put(&output.bytes).await?;
         tracing::info!(job = %short(view.id), engine = engine.id(), bytes = output.bytes.len(), elapsed = ?output.elapsed, %cid, "ran the job");
         Ok(cid)
     }
+}
+
+impl Session {
+    /// A job's options as the engine gets them: `None` when empty, the inline bytes after tag `0x00`, or
+    /// the content of the CID after tag `0x01`, fetched and verified.
+    pub async fn options(&self, options: &[u8]) -> Result<Option<Vec<u8>>> {
+        match options.split_first() {
+            None => Ok(None),
+            Some((&INLINE_OPTIONS, inline)) => Ok(Some(inline.to_vec())),
+            Some((&CID_OPTIONS, cid)) => Ok(Some(self.content.get(&Cid::from_bytes(cid)?).await?)),
+            Some((tag, _)) => Err(Error::Usage(format!("options tag {tag:#04x} is not one the agency defines"))),
+        }
+    }
+}
+
+/// `JobSpec.options` tag: inline bytes follow.
+const INLINE_OPTIONS: u8 = 0x00;
+/// `JobSpec.options` tag: the CID of an options file follows.
+const CID_OPTIONS: u8 = 0x01;
+
+/// Inline options as `JobSpec.options` carries them: empty, or `0x00 ‖ bytes`.
+pub fn encode_options(inline: &[u8]) -> alloy::primitives::Bytes {
+    if inline.is_empty() {
+        return alloy::primitives::Bytes::new();
+    }
+    [&[INLINE_OPTIONS][..], inline].concat().into()
 }
 
 /// The agency's jobs, folded from the events the cursor has read and stored.

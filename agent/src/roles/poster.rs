@@ -26,7 +26,7 @@ pub struct Terms {
     pub code: String,
     /// The input: a file (added to the store) or a CID.
     pub input: String,
-    /// Inline options bytes.
+    /// Inline options bytes (sent as `0x00 ‖ bytes`; none when empty).
     pub options: Vec<u8>,
     /// Payment, in wei.
     pub payment: U256,
@@ -80,7 +80,7 @@ pub async fn post(session: &Session, terms: &Terms) -> Result<U256> {
     let spec = JobSpec {
         codeCid: Bytes::copy_from_slice(code.as_bytes()),
         inputCid: Bytes::copy_from_slice(input.as_bytes()),
-        options: Bytes::copy_from_slice(&terms.options),
+        options: super::encode_options(&terms.options),
         engine: B256::right_padding_from(terms.engine.as_bytes()),
         payment: amount("payment", terms.payment)?,
         workerBond: amount("bond", terms.bond)?,

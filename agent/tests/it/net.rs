@@ -14,7 +14,7 @@ use std::{
 
 use alloy::{
     primitives::{Address, U256},
-    providers::{DynProvider, Provider},
+    providers::DynProvider,
 };
 use jsjob::{
     chain::{
@@ -48,8 +48,9 @@ pub(crate) const OTHER: usize = 3;
 /// Submits made-up results.
 pub(crate) const CHEAT: usize = 4;
 
-/// A job whose run takes a while (seconds on a loaded machine): long enough to kill a worker in it.
-pub(crate) const SLOW_JOB: &str = "function jsJobRun(input, options, callback) {\n  let x = 0;\n  for (let i = 0; i < Number(input); i++) x = (x + i * i) % 1000003;\n  callback(null, String(x));\n}\n";
+/// A job that loops `input` times: 40 million iterations take about a second of CPU, long enough to kill
+/// a worker in the middle of it.
+pub(crate) const SLOW_JOB: &str = "function jsJobRun(input, options, callback) {\n  const n = Number(input);\n  let x = 0;\n  for (let i = 0; i < n; i++) x = (x + i * i) % 1000003;\n  callback(null, String(x));\n}\n";
 
 pub(crate) struct Net {
     pub(crate) anvil: Anvil,
@@ -134,7 +135,7 @@ impl Net {
         if !path.exists() {
             std::fs::write(
                 &path,
-                "[chain]\npoll_interval_ms = 100\nrpc_retry_secs = 30\n[worker]\nwithdraw_above_eth = \"0.01\"\n",
+                "[chain]\npoll_interval_ms = 100\nrpc_retry_secs = 30\n[worker]\nwithdraw_above_eth = \"0.01\"\nrun_timeout_secs = 60\n",
             )
             .expect("config file");
         }
@@ -236,10 +237,6 @@ impl Net {
     /// Credit of `account` in the agency.
     pub(crate) async fn credit(&self, account: Address) -> U256 {
         self.agency.credit_of(account).await.expect("creditOf")
-    }
-
-    pub(crate) async fn block(&self) -> u64 {
-        self.provider.get_block_number().await.expect("block number")
     }
 }
 

@@ -1,15 +1,15 @@
 //! The roles as their users run them: the real `jsjob` binary (worker, verify, post, status, result,
 //! withdraw) as child processes against a fresh anvil, the real Deno, the shared content directory.
 
-use alloy::primitives::U256;
+use alloy::{primitives::U256, providers::Provider};
 use jsjob::{
-    chain::job::{Outcome, Status},
+    chain::job::{Outcome, Ruling, Status},
     devnet::DEV_KEYS,
     roles::seams::Content,
     state::{Identity, Role, State, Step},
 };
 
-use crate::net::{self, Net, POSTER, WORKER, address};
+use crate::net::{self, ARBITER, CHEAT, Net, OTHER, POSTER, Relay, SLOW_JOB, WORKER, address};
 
 const DEMO_CODE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/job.js");
 const DEMO_INPUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/input.json");
@@ -63,4 +63,217 @@ async fn worker_runs_a_posted_job_to_payout() {
     for key in DEV_KEYS {
         assert!(!worker.logs().contains(&key[2..]), "a key was logged");
     }
+}
+
+/// Two workers race for one job: exactly one claim lands, the loser carries on, the job is paid once.
+#[tokio::test]
+async fn two_workers_race_for_one_job() {
+    let net = Net::start("race").await;
+    let mut first = net.spawn("worker", WORKER, "first", None, &[]);
+    let mut second = net.spawn("worker", OTHER, "second", None, &[]);
+    let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
+    let submitted = net.wait_for(id, "Submitted", &[&first, &second], |v| v.status() == Status::Submitted).await;
+    let claims = net.claims(id).await;
+    assert_eq!(claims, vec![submitted.record.worker], "one claim, by the submitter");
+    net.pass_window().await;
+    net.wait_closed(id, Outcome::Finalized, &[&first, &second]).await;
+    assert!(first.is_alive() && second.is_alive(), "a lost race stopped a worker");
+}
+
+/// A worker SIGKILLed while it runs a claimed job restarts from its database: it does not claim again,
+/// it runs the job it holds and submits the right result, and its bond is accounted once.
+#[tokio::test]
+async fn worker_killed_mid_job_resumes_without_claiming_twice() {
+    let net = Net::start("kill").await;
+    let code = net.file("slow.js", SLOW_JOB);
+    let input = net.file("slow.txt", "40000000");
+    let mut worker = net.spawn("worker", WORKER, "worker", None, &[]);
+    let id = net.post(&code, &input, &[]).await;
+    net.wait_for(id, "Claimed", &[&worker], |view| view.status() == Status::Claimed).await;
+    worker.kill().await;
+    let killed_logs = worker.logs();
+    assert!(!killed_logs.contains("submitted"), "killed too late to test a resume: {killed_logs}");
+
+    let mut restarted = net.spawn("worker", WORKER, "worker", None, &[]);
+    let submitted = net.wait_for(id, "Submitted", &[&restarted], |v| v.status() == Status::Submitted).await;
+    assert_eq!(net.claims(id).await, vec![address(WORKER)], "claimed twice");
+    let expected = net.expected_output(&submitted).await;
+    let result = net.store.get(&net::cid(submitted.result_cid.as_deref().expect("result"))).await.expect("stored");
+    assert_eq!(result, expected);
+    restarted.kill().await;
+
+    let state = State::open(
+        &net.dir.join("worker.redb"),
+        Identity { chain_id: 31337, agency: net.deployment.job_agency, account: address(WORKER) },
+    )
+    .expect("the worker's state");
+    let entry = state.job(id).expect("read").expect("known");
+    assert_eq!(entry.step, Step::Submitted);
+    assert_eq!(entry.intent, None);
+    assert_eq!(entry.bond, U256::from(50_000_000_000_000_000u64), "the bond is remembered");
+    assert_eq!(state.ledger().expect("ledger").iter().filter(|e| e.kind == "bond").count(), 1);
+}
+
+/// The endpoint goes away (every connection cut, new ones refused) and comes back: the worker rides it
+/// out and works the job posted meanwhile.
+#[tokio::test]
+async fn worker_survives_the_rpc_endpoint_going_away() {
+    let net = Net::start("outage").await;
+    let relay = Relay::start(net.anvil.endpoint().as_str()).await;
+    let mut worker = net.spawn("worker", WORKER, "worker", Some(&relay.url), &[]);
+    let deadline = tokio::time::Instant::now() + net::PATIENCE;
+    while !worker.logs().contains("worker started") {
+        assert!(tokio::time::Instant::now() < deadline, "{}", worker.logs());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    relay.down().await;
+    let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(net.agency.job(id).await.expect("job").status(), Status::Open);
+    assert!(worker.is_alive(), "the outage stopped the worker: {}", worker.logs());
+    relay.up();
+    net.wait_for(id, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
+    assert!(worker.logs().contains("poll failed"), "the outage was not noticed: {}", worker.logs());
+}
+
+/// A reorg drops the worker's claim after it read it: the cursor notices the replaced block, rolls back,
+/// and the worker claims and works the job again on the new chain.
+#[tokio::test]
+async fn reorg_around_a_claim_is_undone_and_the_job_redone() {
+    let net = Net::start("reorg").await;
+    let code = net.file("slow.js", SLOW_JOB);
+    let input_text = "1000";
+    let input_cid = jsjob::cid::Cid::raw_leaf(input_text.as_bytes()).expect("small").to_string();
+    let worker = net.spawn("worker", WORKER, "worker", None, &[]);
+    // The input is not served yet, so the worker waits; the snapshot is taken before its claim.
+    let id = net.post(&code, &input_cid, &[]).await;
+    let snapshot: String = net.provider.raw_request("evm_snapshot".into(), ()).await.expect("snapshot");
+    net.store.put(input_text.as_bytes()).await.expect("serve the input");
+    net.wait_for(id, "Claimed", &[&worker], |view| view.status() == Status::Claimed).await;
+    let reverted: bool = net.provider.raw_request("evm_revert".into(), (snapshot,)).await.expect("revert");
+    assert!(reverted);
+    let _: String = net.provider.raw_request("evm_mine".into(), ()).await.expect("mine");
+    assert_eq!(net.agency.job(id).await.expect("job").status(), Status::Open, "the reorg kept the claim");
+
+    let submitted = net.wait_for(id, "Submitted", &[&worker], |v| v.status() == Status::Submitted).await;
+    assert_eq!(net.claims(id).await, vec![address(WORKER)]);
+    let expected = net.expected_output(&submitted).await;
+    let result = net.store.get(&net::cid(submitted.result_cid.as_deref().expect("result"))).await.expect("stored");
+    assert_eq!(result, expected);
+    assert!(worker.logs().contains("reorg"), "{}", worker.logs());
+}
+
+/// A cheat claims and submits a made-up result; `jsjob verify` re-runs the job, challenges with a sealed
+/// result, reveals; the trusted arbiter rules for it; it is paid the payment and both bonds and withdraws
+/// them, and the cheat's bond is gone.
+#[tokio::test]
+async fn cheating_worker_is_challenged_by_verify_and_slashed() {
+    let net = Net::start("cheat").await;
+    let mut verifier = net.spawn("verify", OTHER, "verifier", None, &[]);
+    let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
+    let open = net.agency.job(id).await.expect("job");
+    net.agency.claim(address(CHEAT), id, &open.record).await.expect("cheat claims");
+    let made_up = net.store.put(br#"{"count":16,"sum":1000000}"#).await.expect("stored");
+    let claimed = net.agency.job(id).await.expect("job");
+    net.agency.submit(address(CHEAT), id, &claimed.record, made_up.as_bytes()).await.expect("cheat submits");
+
+    let disputed = net.wait_for(id, "Disputed", &[&verifier], |view| view.status() == Status::Disputed).await;
+    assert_eq!(disputed.record.challenger, address(OTHER));
+    let expected = net.expected_output(&disputed).await;
+    let revealed =
+        net.store.get(&net::cid(disputed.challenge_cid.as_deref().expect("revealed"))).await.expect("stored");
+    assert_eq!(revealed, expected, "the verifier revealed another result than Deno computes");
+
+    net.agency.rule(address(ARBITER), id, &disputed.record, Ruling::ChallengerRight).await.expect("rule");
+    net.wait_closed(id, Outcome::ChallengerUpheld, &[&verifier]).await;
+    let pot = U256::from(200_000_000_000_000_000u64);
+    let deadline = tokio::time::Instant::now() + net::PATIENCE;
+    while net.withdrawn(address(OTHER)).await != pot {
+        assert!(tokio::time::Instant::now() < deadline, "no withdrawal: {}", verifier.logs());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(net.credit(address(CHEAT)).await.is_zero());
+    assert!(net.withdrawn(address(CHEAT)).await.is_zero(), "the cheat got its bond back");
+    let (ok, stdout, stderr) = net.run(None, &["result", &format!("{id:#x}")]).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim_end().as_bytes(), expected.as_slice(), "result shows the upheld challenger's output");
+    assert!(verifier.is_alive());
+}
+
+/// A job whose input nobody serves and one whose engine the worker does not run are left alone (no bond
+/// risked), and the worker goes on to work the next job.
+#[tokio::test]
+async fn unserved_input_and_foreign_engine_are_skipped_without_stopping_the_worker() {
+    let net = Net::start("skips").await;
+    let mut worker = net.spawn("worker", WORKER, "worker", None, &[]);
+    let nobody = jsjob::cid::Cid::raw_leaf(b"nobody serves this").expect("small").to_string();
+    let unserved = net.post(DEMO_CODE, &nobody, &[]).await;
+    let foreign = net.post(DEMO_CODE, DEMO_INPUT, &["--engine", "quickjs/0.0.0"]).await;
+    let good = net.post(DEMO_CODE, DEMO_INPUT, &["--options", "{}"]).await;
+    net.wait_for(good, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
+    for id in [unserved, foreign] {
+        assert_eq!(net.agency.job(id).await.expect("job").status(), Status::Open);
+        assert!(net.claims(id).await.is_empty());
+    }
+    let logs = worker.logs();
+    assert!(logs.contains(&format!("{nobody} is not in the store")), "{logs}");
+    assert!(logs.contains("engine quickjs/0.0.0 is not run here"), "{logs}");
+    assert!(worker.is_alive());
+}
+
+/// Bad input reaches the user as one line naming the problem, with a non-zero exit, and nothing is sent.
+#[tokio::test]
+async fn bad_input_is_one_clear_line_and_nothing_is_lost() {
+    let net = Net::start("bad-input").await;
+    let bad_toml = net.file("bad.toml", "[chain\nrpc = 1\n");
+    let zero_key = format!("0x{}", "0".repeat(64));
+    let cases: Vec<(Vec<&str>, Option<&str>, &str)> = vec![
+        (vec!["status", "--config", &bad_toml], None, "the config file"),
+        (vec!["status", "--rpc", "http://127.0.0.1:1"], None, "cannot reach the JSON-RPC endpoint http://127.0.0.1:1/"),
+        (vec!["status", "--chain-id", "1"], None, "is chain 31337, but chain 1 is configured"),
+        (vec!["status", "--deployment", "/nonexistent/deployment.json"], None, "no deployment for chain 31337"),
+        (vec!["post", DEMO_CODE, DEMO_INPUT, "--payment", "100000"], Some(DEV_KEYS[POSTER]), "needs 100000 ETH"),
+        (vec!["post", "bafkreinotacid", DEMO_INPUT], Some(DEV_KEYS[POSTER]), "is neither a file nor a CID"),
+        (vec!["post", DEMO_CODE, DEMO_INPUT], None, "no key: set JSJOB_PRIVATE_KEY"),
+        (vec!["post", DEMO_CODE, DEMO_INPUT], Some(&zero_key), "JSJOB_PRIVATE_KEY does not hold a private key"),
+        (vec!["result", "0x1234"], None, "job 0x1234 was never posted"),
+    ];
+    for (args, key, expected) in cases {
+        let mut command = net.jsjob(None, "cli", None);
+        command.args(&args).env("RUST_LOG", "off");
+        if let Some(key) = key {
+            command.env("JSJOB_PRIVATE_KEY", key);
+        }
+        let output = command.output().await.expect("run");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} succeeded");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: not one line: {stderr}");
+        assert!(stderr.starts_with("error: ") && stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!stderr.contains(&zero_key[2..]) && !stderr.contains(&DEV_KEYS[POSTER][2..]), "a key was shown");
+    }
+    assert!(net.agency.jobs().await.expect("jobs").is_empty(), "a failed command posted a job");
+
+    // An encrypted keystore (written by `cast wallet import`) with its password from the environment.
+    let keystores = net.dir.join("keystores");
+    let cast = net.tools.root.join("node_modules/@foundry-rs/cast-linux-amd64/bin/cast");
+    let imported = tokio::process::Command::new(&cast)
+        .args(["wallet", "import", "poster", "--private-key", DEV_KEYS[POSTER], "--unsafe-password", "hunter2"])
+        .arg("--keystore-dir")
+        .arg(&keystores)
+        .output()
+        .await
+        .expect("cast");
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let keystore = keystores.join("poster");
+    let run = |password: &'static str| {
+        let mut command = net.jsjob(None, "cli", None);
+        command.args(["status", "--keystore"]).arg(&keystore).env("JSJOB_KEYSTORE_PASSWORD", password);
+        command.output()
+    };
+    let output = run("hunter2").await.expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains(&format!("account {}", address(POSTER))));
+    let output = run("wrong").await.expect("run");
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot decrypt the keystore"));
 }

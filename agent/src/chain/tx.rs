@@ -11,7 +11,7 @@
 //! 4. signs it, which fixes its hash, and sends it; a transport failure is retried with the *same* signed
 //!    bytes (resending is idempotent: the node answers "already known" or the receipt exists);
 //! 5. waits for the receipt, again riding out transport failures; a mined transaction that failed is
-//!    replayed as a call at the previous block to name the custom error.
+//!    replayed as a call on its block's state to name the custom error.
 //!
 //! The nonce manager is a lock per key held from simulation until the node has accepted the signed
 //! transaction; under it the nonce is the node's pending count. So two tasks of one agent never race for a
@@ -195,9 +195,10 @@ impl Transactions {
 
         let receipt = self.receipt(action, hash).await?;
         if !receipt.status() {
-            // Replay the call on the state it met (the previous block: exact with one transaction a
-            // block, as on anvil's automine) to name the error.
-            let at = BlockId::number(receipt.block_number.unwrap_or_default().saturating_sub(1));
+            // Replay the call on the state its block left: a transaction that passed simulation and failed
+            // on chain was usually overtaken by another in the same or an earlier block (another worker's
+            // claim), and that state names the reason.
+            let at = BlockId::number(receipt.block_number.unwrap_or_default());
             tx.gas = None;
             let revert = match self.provider.call(tx).block(at).await {
                 Err(error) => revert_data(&error).map(|data| Revert::decode(&data)),

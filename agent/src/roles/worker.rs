@@ -287,7 +287,8 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, gas_price: u
             Ok(Next::Take)
         }
         Status::Claimed if mine => {
-            if entry.step == Step::Skipped && unix_now() < entry.retry_at {
+            // A run that failed (or content that was away) is not retried before its time.
+            if unix_now() < entry.retry_at {
                 return Ok(Next::Nothing);
             }
             if !holds_claim {

@@ -136,8 +136,9 @@ async fn worker_survives_the_rpc_endpoint_going_away() {
     assert!(worker.logs().contains("poll failed"), "the outage was not noticed: {}", worker.logs());
 }
 
-/// A reorg drops the worker's claim after it read it: the cursor notices the replaced block, rolls back,
-/// and the worker claims and works the job again on the new chain.
+/// A reorg replaces the blocks holding the worker's claim and result after its cursor read them: the
+/// cursor notices the replaced block by its hash, rolls back, and the worker, finding the job Open again,
+/// claims and works it again on the new chain.
 #[tokio::test]
 async fn reorg_around_a_claim_is_undone_and_the_job_redone() {
     let net = Net::start("reorg").await;
@@ -145,22 +146,26 @@ async fn reorg_around_a_claim_is_undone_and_the_job_redone() {
     let input_text = "1000";
     let input_cid = jsjob::cid::Cid::raw_leaf(input_text.as_bytes()).expect("small").to_string();
     let worker = net.spawn("worker", WORKER, "worker", None, &[]);
-    // The input is not served yet, so the worker waits; the snapshot is taken before its claim.
+    // The input is not served yet, so the worker cannot claim before the snapshot.
     let id = net.post(&code, &input_cid, &[]).await;
     let snapshot: String = net.provider.raw_request("evm_snapshot".into(), ()).await.expect("snapshot");
     net.store.put(input_text.as_bytes()).await.expect("serve the input");
-    net.wait_for(id, "Claimed", &[&worker], |view| view.status() == Status::Claimed).await;
+    net.wait_for(id, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
+    // Let the worker's cursor read the blocks, then replace them.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let reverted: bool = net.provider.raw_request("evm_revert".into(), (snapshot,)).await.expect("revert");
     assert!(reverted);
     let _: String = net.provider.raw_request("evm_mine".into(), ()).await.expect("mine");
     assert_eq!(net.agency.job(id).await.expect("job").status(), Status::Open, "the reorg kept the claim");
 
-    let submitted = net.wait_for(id, "Submitted", &[&worker], |v| v.status() == Status::Submitted).await;
+    let submitted = net.wait_for(id, "Submitted again", &[&worker], |v| v.status() == Status::Submitted).await;
     assert_eq!(net.claims(id).await, vec![address(WORKER)]);
     let expected = net.expected_output(&submitted).await;
     let result = net.store.get(&net::cid(submitted.result_cid.as_deref().expect("result"))).await.expect("stored");
     assert_eq!(result, expected);
-    assert!(worker.logs().contains("reorg"), "{}", worker.logs());
+    let logs = worker.logs();
+    assert!(logs.contains("rolling back the event cursor"), "{logs}");
+    assert!(logs.contains("our claim is gone"), "{logs}");
 }
 
 /// A cheat claims and submits a made-up result; `jsjob verify` re-runs the job, challenges with a sealed

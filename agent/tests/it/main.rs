@@ -5,3 +5,4 @@ mod anvil;
 mod deno;
 mod net;
 mod roles;
+mod tx;

@@ -264,23 +264,32 @@ impl State {
         Ok(())
     }
 
-    /// The cursor's checkpoints, newest first.
-    pub fn checkpoints(&self) -> Result<Vec<Checkpoint>> {
-        let read = || -> Result<Vec<(u64, Vec<u8>)>, redb::Error> {
+    /// Every entry of `table`, in key order, mapped by `each`.
+    fn scan<K: redb::Key + 'static, V: redb::Value + 'static, T>(
+        &self,
+        table: TableDefinition<'_, K, V>,
+        mut each: impl for<'a> FnMut(K::SelfType<'a>, V::SelfType<'a>) -> T,
+    ) -> Result<Vec<T>> {
+        let mut read = || -> Result<Vec<T>, redb::Error> {
             let txn = self.db.begin_read()?;
-            let table = txn.open_table(CHECKPOINTS)?;
+            let table = txn.open_table(table)?;
             let mut all = Vec::new();
-            for entry in table.iter()?.rev() {
-                let (block, hash) = entry?;
-                all.push((block.value(), hash.value().to_vec()));
+            for entry in table.iter()? {
+                let (key, value) = entry?;
+                all.push(each(key.value(), value.value()));
             }
             Ok(all)
         };
-        read()
-            .map_err(self.db_error())?
-            .into_iter()
+        read().map_err(self.db_error())
+    }
+
+    /// The cursor's checkpoints, newest first.
+    pub fn checkpoints(&self) -> Result<Vec<Checkpoint>> {
+        let mut all = self.scan(CHECKPOINTS, |block, hash| (block, B256::try_from(hash).ok()))?;
+        all.reverse();
+        all.into_iter()
             .map(|(block, hash)| {
-                let hash = B256::try_from(hash.as_slice()).map_err(|e| self.corrupt("checkpoint", e))?;
+                let hash = hash.ok_or_else(|| self.corrupt("checkpoint", format!("block {block}")))?;
                 Ok(Checkpoint { block, hash })
             })
             .collect()
@@ -317,24 +326,11 @@ impl State {
 
     /// Every stored agency log, in chain order.
     pub fn logs(&self) -> Result<Vec<AgencyLog>> {
-        let read = || -> Result<Vec<((u64, u64), Vec<u8>)>, redb::Error> {
-            let txn = self.db.begin_read()?;
-            let table = txn.open_table(EVENTS)?;
-            let mut all = Vec::new();
-            for entry in table.iter()? {
-                let (key, value) = entry?;
-                all.push((key.value(), value.value().to_vec()));
-            }
-            Ok(all)
-        };
-        read()
-            .map_err(self.db_error())?
-            .into_iter()
-            .map(|((block, index), bytes)| {
-                AgencyLog::decode(block, index, &bytes)
-                    .ok_or_else(|| self.corrupt("event", format!("({block}, {index})")))
-            })
-            .collect()
+        self.scan(EVENTS, |(block, index), bytes| {
+            AgencyLog::decode(block, index, bytes).ok_or_else(|| self.corrupt("event", format!("({block}, {index})")))
+        })?
+        .into_iter()
+        .collect()
     }
 
     /// What the agent knows about `job`.
@@ -353,24 +349,12 @@ impl State {
 
     /// Every job the agent knows, by id.
     pub fn jobs(&self) -> Result<Vec<(U256, JobEntry)>> {
-        let read = || -> Result<Vec<(Vec<u8>, String)>, redb::Error> {
-            let txn = self.db.begin_read()?;
-            let table = txn.open_table(JOBS)?;
-            let mut all = Vec::new();
-            for entry in table.iter()? {
-                let (key, value) = entry?;
-                all.push((key.value().to_vec(), value.value().to_owned()));
-            }
-            Ok(all)
-        };
-        read()
-            .map_err(self.db_error())?
-            .into_iter()
-            .map(|(key, text)| {
-                let entry = serde_json::from_str(&text).map_err(|e| self.corrupt("job", e))?;
-                Ok((U256::from_be_slice(&key), entry))
-            })
-            .collect()
+        self.scan(JOBS, |key, text| {
+            let entry = serde_json::from_str(text).map_err(|e| self.corrupt("job", e))?;
+            Ok((U256::from_be_slice(key), entry))
+        })?
+        .into_iter()
+        .collect()
     }
 
     /// Changes `job`'s entry (a default one if none) with `change`, in one transaction; returns the new entry.
@@ -413,19 +397,8 @@ impl State {
 
     /// The ledger, oldest first.
     pub fn ledger(&self) -> Result<Vec<LedgerEntry>> {
-        let read = || -> Result<Vec<String>, redb::Error> {
-            let txn = self.db.begin_read()?;
-            let table = txn.open_table(LEDGER)?;
-            let mut all = Vec::new();
-            for entry in table.iter()? {
-                all.push(entry?.1.value().to_owned());
-            }
-            Ok(all)
-        };
-        read()
-            .map_err(self.db_error())?
+        self.scan(LEDGER, |_, text| serde_json::from_str(text).map_err(|e| self.corrupt("ledger", e)))?
             .into_iter()
-            .map(|text| serde_json::from_str(&text).map_err(|e| self.corrupt("ledger", e)))
             .collect()
     }
 

@@ -8,6 +8,7 @@ use jsjob::{
     roles::seams::Content,
     state::{Identity, Role, State, Step},
 };
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::net::{self, ARBITER, CHEAT, Net, OTHER, POSTER, Relay, SLOW_JOB, WORKER, address};
 
@@ -20,7 +21,17 @@ const DEMO_INPUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/inp
 async fn worker_runs_a_posted_job_to_payout() {
     let net = Net::start("lifecycle").await;
     let mut worker = net.spawn("worker", WORKER, "worker", None, &[]);
-    let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
+    // `post --wait` prints the id, then each change of the job, then the result.
+    let mut poster = net
+        .jsjob(Some(POSTER), "poster", None)
+        .args(["post", DEMO_CODE, DEMO_INPUT, "--payment", "0.1", "--bond", "0.05", "--window", "60", "--wait"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("post --wait");
+    let mut lines = BufReader::new(poster.stdout.take().expect("stdout")).lines();
+    let first = lines.next_line().await.expect("read").unwrap_or_default();
+    let id: U256 = first.parse().unwrap_or_else(|_| panic!("no job id: {first:?}"));
 
     let submitted = net.wait_for(id, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
     assert_eq!(submitted.record.worker, address(WORKER));
@@ -39,6 +50,17 @@ async fn worker_runs_a_posted_job_to_payout() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(net.credit(address(WORKER)).await.is_zero());
+
+    let mut followed = Vec::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        followed.push(line);
+    }
+    let waited = poster.wait().await.expect("post --wait ends");
+    assert!(waited.success(), "post --wait failed: {followed:?}");
+    let followed = followed.join("\n");
+    assert!(followed.contains("Submitted until") && followed.contains("closed (Finalized)"), "{followed}");
+    let (_, shown) = followed.split_once("result ").expect("the result is printed");
+    assert!(shown.ends_with(&String::from_utf8_lossy(&expected).into_owned()), "{followed}");
 
     let (ok, stdout, stderr) = net.run(None, &["result", &format!("{id:#x}")]).await;
     assert!(ok, "{stderr}");

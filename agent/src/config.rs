@@ -82,7 +82,8 @@ pub struct ChainConfig {
     pub poll_interval_ms: u64,
     /// Most blocks one `eth_getLogs` spans.
     pub max_log_range: u64,
-    /// How long one RPC call is retried while the endpoint is unreachable, in seconds.
+    /// How long a transaction's RPC calls are retried while the endpoint is unreachable, in seconds
+    /// (reads are retried at the next poll).
     pub rpc_retry_secs: u64,
     /// Highest fee per gas the agent offers, in gwei (no cap when unset).
     pub max_fee_gwei: Option<u64>,
@@ -386,7 +387,12 @@ pub const SETTINGS: &[Setting] = &[
     ),
     setting("chain.poll_interval_ms", None, None, "pause between polls of the chain"),
     setting("chain.max_log_range", None, None, "most blocks one `eth_getLogs` spans"),
-    setting("chain.rpc_retry_secs", None, None, "how long one RPC call is retried while the endpoint is unreachable"),
+    setting(
+        "chain.rpc_retry_secs",
+        None,
+        None,
+        "how long a transaction's RPC calls are retried while the endpoint is unreachable (reads: at the next poll)",
+    ),
     setting("chain.max_fee_gwei", None, None, "highest fee per gas offered (no cap when unset)"),
     setting("key.private_key_env", None, None, "variable holding the private key (when no keystore)"),
     setting("key.keystore", Some("JSJOB_KEYSTORE"), Some("--keystore"), "encrypted JSON keystore"),

@@ -94,8 +94,6 @@ pub enum Role {
     Worker,
     /// Re-runs it.
     Verifier,
-    /// Posted it.
-    Poster,
 }
 
 /// How far the agent got with a job.
@@ -119,8 +117,6 @@ pub enum Step {
     Challenged,
     /// The verifier's result is revealed.
     Revealed,
-    /// Posted by this agent, waiting for a worker and the window.
-    Posted,
     /// The job closed; `payout` is what it credited the agent.
     Closed,
     /// The agent lost the job (another worker claimed it, or its claim expired).
@@ -143,8 +139,6 @@ pub enum Action {
     Challenge,
     /// `reveal`.
     Reveal,
-    /// `post`.
-    Post,
 }
 
 /// What the agent knows about one job.
@@ -176,7 +170,7 @@ pub struct JobEntry {
 /// One movement of the agent's money.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
-    /// What happened: `bond`, `withdraw`, `post`.
+    /// What happened: `bond` (locked) or `withdraw`.
     pub kind: String,
     /// The job, if any.
     pub job: Option<U256>,

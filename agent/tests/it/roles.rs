@@ -68,6 +68,9 @@ async fn worker_runs_a_posted_job_to_payout() {
     let (ok, stdout, stderr) = net.run(Some(POSTER), &["status"]).await;
     assert!(ok, "{stderr}");
     assert!(stdout.contains("closed (Finalized)"), "{stdout}");
+    let (ok, stdout, stderr) = net.run(Some(WORKER), &["withdraw"]).await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("has no credit"), "the worker withdrew already: {stdout}");
     assert!(worker.is_alive());
     worker.kill().await;
 

@@ -33,7 +33,7 @@ use crate::{
     chain::{
         self, Agency, Deployment,
         bindings::format_eth,
-        job::{self, JobView},
+        job::{self, JobView, Outcome},
         tx::{Backoff, Transactions, TxSettings},
         watch::{self, Source},
     },
@@ -41,7 +41,7 @@ use crate::{
     config::{self, Config},
     exec::{self, Deno, JobInput, Limits},
     keys,
-    state::{self, Identity, LedgerEntry, State},
+    state::{self, Identity, LedgerEntry, Role, State, Step},
 };
 
 /// Errors of the roles: each names the problem and what to do.
@@ -393,6 +393,49 @@ impl Watcher {
     pub fn jobs(&self) -> &BTreeMap<U256, JobView> {
         &self.jobs
     }
+}
+
+/// What a closed job credited `account`: as its worker, its challenger, or both (never both on chain).
+pub fn payout_of(outcome: Outcome, view: &JobView, account: Address) -> U256 {
+    let (payment, bond, challenge) =
+        (U256::from(view.record.payment), U256::from(view.record.workerBond), U256::from(view.record.challengeBond));
+    let as_worker = match outcome {
+        Outcome::Finalized => payment + bond,
+        Outcome::WorkerUpheld | Outcome::ChallengeForfeited => payment + bond + challenge,
+        Outcome::DisputeTimedOut => bond,
+        _ => U256::ZERO,
+    };
+    let as_challenger = match outcome {
+        Outcome::ChallengerUpheld => payment + bond + challenge,
+        Outcome::DisputeTimedOut => challenge,
+        _ => U256::ZERO,
+    };
+    let mut total = U256::ZERO;
+    if view.record.worker == account {
+        total += as_worker;
+    }
+    if view.record.challenger == account {
+        total += as_challenger;
+    }
+    total
+}
+
+/// Records that a job the agent took part in as `role` has closed: its payout, and its bond released.
+/// Does nothing for a job the agent had no part in, or already recorded.
+pub fn record_close(state: &State, view: &JobView, outcome: Outcome, role: Role, account: Address) -> Result<()> {
+    let Some(entry) = state.job(view.id)? else { return Ok(()) };
+    if entry.role != role || entry.step == Step::Closed {
+        return Ok(());
+    }
+    let payout = payout_of(outcome, view, account);
+    state.update(view.id, |e| {
+        e.step = Step::Closed;
+        e.intent = None;
+        e.bond = U256::ZERO;
+        e.payout = payout;
+    })?;
+    tracing::info!(job = %short(view.id), ?outcome, payout = %format_eth(payout), "job closed");
+    Ok(())
 }
 
 /// A job id shortened for logs: its first 4 bytes in hex.

@@ -22,10 +22,7 @@ use alloy::{
 
 use super::{Result, Session, Watcher, seams::Engines, short};
 use crate::{
-    chain::{
-        bindings::format_eth,
-        job::{self, JobView, Outcome, Status},
-    },
+    chain::job::{self, JobView, Status},
     cid::Cid,
     state::{Action, LedgerEntry, Role, State, Step},
 };
@@ -87,21 +84,7 @@ impl Verifier {
         let id = view.id;
         let entry = self.state.job(id)?;
         if let Some(outcome) = view.outcome {
-            if let Some(entry) = entry
-                && entry.role == Role::Verifier
-                && entry.step != Step::Closed
-            {
-                let payout =
-                    if view.record.challenger == self.me { challenger_payout(outcome, &view) } else { U256::ZERO };
-                self.state.update(id, |e| {
-                    e.step = Step::Closed;
-                    e.intent = None;
-                    e.bond = U256::ZERO;
-                    e.payout = payout;
-                })?;
-                tracing::info!(job = %short(id), ?outcome, payout = %format_eth(payout), "job closed");
-            }
-            return Ok(());
+            return super::record_close(&self.state, &view, outcome, Role::Verifier, self.me);
         }
         if entry.as_ref().is_some_and(|e| e.intent.is_some()) {
             if !self.session.settle_pending(Duration::ZERO).await? {
@@ -244,15 +227,4 @@ pub fn challenge_salt(signer: &PrivateKeySigner, agency: Address, id: U256, cid:
         [b"jsjob challenge salt".as_slice(), agency.as_slice(), &id.to_be_bytes::<32>(), cid.as_bytes()].concat();
     let signature = signer.sign_message_sync(&message).map_err(|e| super::Error::Usage(format!("signing: {e}")))?;
     Ok(keccak256(signature.as_bytes()))
-}
-
-/// What a closed job credited its challenger.
-fn challenger_payout(outcome: Outcome, view: &JobView) -> U256 {
-    let (payment, bond, challenge) =
-        (U256::from(view.record.payment), U256::from(view.record.workerBond), U256::from(view.record.challengeBond));
-    match outcome {
-        Outcome::ChallengerUpheld => payment + bond + challenge,
-        Outcome::DisputeTimedOut => challenge,
-        _ => U256::ZERO,
-    }
 }

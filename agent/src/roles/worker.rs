@@ -34,7 +34,7 @@ use super::{Result, Session, WORKER_GAS, Watcher, seams::Engines, short};
 use crate::{
     chain::{
         bindings::format_eth,
-        job::{self, JobView, Outcome, Status},
+        job::{self, JobView, Status},
     },
     cid::Cid,
     state::{Action, LedgerEntry, Role, State, Step},
@@ -235,19 +235,7 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, gas_price: u
     let entry = ctx.state.job(id)?;
     let mine = view.record.worker == ctx.me;
     if let Some(outcome) = view.outcome {
-        if let Some(entry) = entry
-            && entry.role == Role::Worker
-            && entry.step != Step::Closed
-        {
-            let payout = if mine { worker_payout(outcome, view) } else { U256::ZERO };
-            ctx.state.update(id, |e| {
-                e.step = Step::Closed;
-                e.intent = None;
-                e.bond = U256::ZERO;
-                e.payout = payout;
-            })?;
-            tracing::info!(job = %short(id), ?outcome, payout = %format_eth(payout), "job closed");
-        }
+        super::record_close(&ctx.state, view, outcome, Role::Worker, ctx.me)?;
         return Ok(Next::Nothing);
     }
     if entry.as_ref().is_some_and(|e| e.intent.is_some()) {
@@ -321,18 +309,6 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, gas_price: u
             Ok(Next::Nothing)
         }
         _ => Ok(Next::Nothing),
-    }
-}
-
-/// What a closed job credited its worker.
-fn worker_payout(outcome: Outcome, view: &JobView) -> U256 {
-    let (payment, bond, challenge) =
-        (U256::from(view.record.payment), U256::from(view.record.workerBond), U256::from(view.record.challengeBond));
-    match outcome {
-        Outcome::Finalized => payment + bond,
-        Outcome::WorkerUpheld | Outcome::ChallengeForfeited => payment + bond + challenge,
-        Outcome::DisputeTimedOut => bond,
-        _ => U256::ZERO,
     }
 }
 

@@ -25,6 +25,7 @@ use jsjob::{
     devnet::{self, Anvil, DEV_KEYS},
     exec::{Deno, Engine, JobInput, Limits},
     roles::seams::{Content, DirStore},
+    state::{Identity, State},
     tools::Toolchain,
 };
 use tokio::{
@@ -218,6 +219,21 @@ impl Net {
                 _ => None,
             })
             .fold(U256::ZERO, |a, b| a + b)
+    }
+
+    /// The state database of the (stopped) agent of dev account `key` named `db`.
+    pub(crate) fn state(&self, key: usize, db: &str) -> State {
+        let identity = Identity { chain_id: 31337, agency: self.deployment.job_agency, account: address(key) };
+        State::open(&self.dir.join(format!("{db}.redb")), identity).expect("the agent's state")
+    }
+
+    /// Waits until `account` has withdrawn `amount` in all.
+    pub(crate) async fn wait_withdrawn(&self, account: Address, amount: U256, agent: &Agent) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while self.withdrawn(account).await != amount {
+            assert!(tokio::time::Instant::now() < deadline, "no withdrawal of {amount}: {}", agent.logs());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// What the job's code gives on its input in the pinned Deno, computed here independently.

@@ -6,7 +6,7 @@ use jsjob::{
     chain::job::{Outcome, Ruling, Status},
     devnet::DEV_KEYS,
     roles::seams::Content,
-    state::{Identity, Role, State, Step},
+    state::{Role, Step},
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -44,11 +44,7 @@ async fn worker_runs_a_posted_job_to_payout() {
 
     // payment 0.1 + bond 0.05 is over the 0.01 threshold: the worker withdraws it by itself.
     let payout = U256::from(150_000_000_000_000_000u64);
-    let deadline = tokio::time::Instant::now() + net::PATIENCE;
-    while net.withdrawn(address(WORKER)).await != payout {
-        assert!(tokio::time::Instant::now() < deadline, "no withdrawal: {}", worker.logs());
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    net.wait_withdrawn(address(WORKER), payout, &worker).await;
     assert!(net.credit(address(WORKER)).await.is_zero());
 
     let mut followed = Vec::new();
@@ -75,11 +71,7 @@ async fn worker_runs_a_posted_job_to_payout() {
     worker.kill().await;
 
     // The worker's database remembers the job as closed, its bond released and its payout.
-    let state = State::open(
-        &net.dir.join("worker.redb"),
-        Identity { chain_id: 31337, agency: net.deployment.job_agency, account: address(WORKER) },
-    )
-    .expect("the worker's state");
+    let state = net.state(WORKER, "worker");
     let entry = state.job(id).expect("read").expect("the job is known");
     assert_eq!((entry.role, entry.step), (Role::Worker, Step::Closed));
     assert_eq!(entry.payout, payout);
@@ -127,11 +119,7 @@ async fn worker_killed_mid_job_resumes_without_claiming_twice() {
     assert_eq!(result, expected);
     restarted.kill().await;
 
-    let state = State::open(
-        &net.dir.join("worker.redb"),
-        Identity { chain_id: 31337, agency: net.deployment.job_agency, account: address(WORKER) },
-    )
-    .expect("the worker's state");
+    let state = net.state(WORKER, "worker");
     let entry = state.job(id).expect("read").expect("known");
     assert_eq!(entry.step, Step::Submitted);
     assert_eq!(entry.intent, None);
@@ -217,11 +205,7 @@ async fn cheating_worker_is_challenged_by_verify_and_slashed() {
     net.agency.rule(address(ARBITER), id, &disputed.record, Ruling::ChallengerRight).await.expect("rule");
     net.wait_closed(id, Outcome::ChallengerUpheld, &[&verifier]).await;
     let pot = U256::from(200_000_000_000_000_000u64);
-    let deadline = tokio::time::Instant::now() + net::PATIENCE;
-    while net.withdrawn(address(OTHER)).await != pot {
-        assert!(tokio::time::Instant::now() < deadline, "no withdrawal: {}", verifier.logs());
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    net.wait_withdrawn(address(OTHER), pot, &verifier).await;
     assert!(net.credit(address(CHEAT)).await.is_zero());
     assert!(net.withdrawn(address(CHEAT)).await.is_zero(), "the cheat got its bond back");
     let (ok, stdout, stderr) = net.run(None, &["result", &format!("{id:#x}")]).await;

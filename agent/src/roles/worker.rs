@@ -430,3 +430,99 @@ async fn finalize(ctx: &Ctx, view: JobView) -> Result<()> {
     tracing::info!(job = %short(id), tx = %sent.hash, "finalized");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::{
+        B256, Bytes,
+        aliases::{U40, U96},
+    };
+
+    use super::*;
+    use crate::{
+        chain::job::{JobSpec, initial_record},
+        exec::{self, JobInput, Output},
+        roles::seams::{BoxFuture, Runner},
+    };
+
+    /// An engine that only has a name: the policy never runs anything.
+    struct Named;
+
+    impl Runner for Named {
+        fn id(&self) -> &str {
+            "deno/2.9.6"
+        }
+
+        fn run<'a>(&'a self, _job: JobInput<'a>) -> BoxFuture<'a, exec::Result<Output>> {
+            Box::pin(async { Err(exec::Error::Version("not an engine".into())) })
+        }
+    }
+
+    const ARBITER: Address = Address::repeat_byte(0xa1);
+    const POSTER: Address = Address::repeat_byte(0xb0);
+    const GWEI: u128 = 1_000_000_000;
+
+    fn policy() -> Policy {
+        Policy {
+            engines: Engines::default().with(Arc::new(Named)),
+            min_profit: U256::from(10u64.pow(15)),
+            allow_posters: Vec::new(),
+            deny_posters: Vec::new(),
+            allow_arbiters: vec![ARBITER],
+            deny_arbiters: Vec::new(),
+            needs_secs: 15,
+        }
+    }
+
+    fn job(change: impl FnOnce(&mut JobSpec)) -> JobView {
+        let mut spec = JobSpec {
+            codeCid: Bytes::new(),
+            inputCid: Bytes::new(),
+            options: Bytes::new(),
+            engine: B256::right_padding_from(b"deno/2.9.6"),
+            payment: U96::from(10u64.pow(16)),
+            workerBond: U96::from(1u64),
+            challengeBond: U96::from(1u64),
+            claimDeadline: U40::from(1_000u64),
+            executionTime: 60,
+            challengeWindow: 60,
+            disputeWindow: 60,
+            minReputation: 0,
+            arbiter: ARBITER,
+        };
+        change(&mut spec);
+        JobView {
+            id: U256::from(1),
+            record: initial_record(POSTER, &spec),
+            spec,
+            result_cid: None,
+            challenge_cid: None,
+            outcome: None,
+        }
+    }
+
+    #[test]
+    fn takes_a_job_it_can_run_for_profit_in_time() {
+        assert_eq!(policy().refuse(&job(|_| {}), 500, GWEI), None);
+    }
+
+    #[test]
+    fn refuses_each_kind_of_job_it_should_not_take() {
+        let refuse =
+            |view: JobView, now: u64, gas_price: u128| policy().refuse(&view, now, gas_price).unwrap_or_default();
+        let other_engine = job(|spec| spec.engine = B256::right_padding_from(b"quickjs/0.10.1"));
+        assert!(refuse(other_engine, 500, GWEI).contains("engine quickjs/0.10.1 is not run here"));
+        let unknown_arbiter = job(|spec| spec.arbiter = Address::repeat_byte(0xee));
+        assert!(refuse(unknown_arbiter, 500, GWEI).contains("is not trusted"));
+        assert!(refuse(job(|_| {}), 1_000, GWEI).contains("claim deadline has passed"));
+        let hurried = job(|spec| spec.executionTime = 10);
+        assert!(refuse(hurried, 500, GWEI).contains("this worker needs 15 s"));
+        // A 0.01 ETH payment less 200 000 gas at 45 gwei (0.009 ETH) leaves exactly the 0.001 ETH minimum
+        // profit; at 46 gwei it does not.
+        assert_eq!(policy().refuse(&job(|_| {}), 500, 45 * GWEI), None);
+        assert!(refuse(job(|_| {}), 500, 46 * GWEI).contains("under the minimum profit"));
+        let mut denied = policy();
+        denied.deny_posters.push(POSTER);
+        assert!(denied.refuse(&job(|_| {}), 500, GWEI).unwrap_or_default().contains("is not allowed"));
+    }
+}

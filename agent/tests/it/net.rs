@@ -276,6 +276,15 @@ impl Agent {
         matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// SIGTERM, and waits for the agent to stop by itself: true when it exited successfully.
+    pub(crate) async fn terminate(&mut self) -> bool {
+        let pid = self.child.id().expect("running").to_string();
+        let sent = tokio::process::Command::new("kill").args(["-TERM", &pid]).status().await.expect("kill -TERM");
+        assert!(sent.success());
+        let status = tokio::time::timeout(PATIENCE, self.child.wait()).await.expect("stops").expect("status");
+        status.success()
+    }
+
     /// SIGKILL: no chance to clean up.
     pub(crate) async fn kill(&mut self) {
         self.child.kill().await.expect("kill");

@@ -68,7 +68,8 @@ async fn worker_runs_a_posted_job_to_payout() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("has no credit"), "the worker withdrew already: {stdout}");
     assert!(worker.is_alive());
-    worker.kill().await;
+    assert!(worker.terminate().await, "SIGTERM did not stop the worker cleanly: {}", worker.logs());
+    assert!(worker.logs().contains("worker stopped"));
 
     // The worker's database remembers the job as closed, its bond released and its payout.
     let state = net.state(WORKER, "worker");

@@ -6,3 +6,4 @@ mod deno;
 mod net;
 mod roles;
 mod tx;
+mod watch;

@@ -98,6 +98,7 @@ impl Verifier {
                 if view.record.worker != self.me && entry.role == Role::None && entry.step == Step::Seen =>
             {
                 if !self.sampled(id) {
+                    tracing::info!(job = %short(id), sample = self.sample, "not drawn for verification");
                     self.state.update(id, |e| {
                         e.step = Step::Skipped;
                         e.note = Some("not drawn for verification".into());

@@ -190,11 +190,7 @@ async fn cheating_worker_is_challenged_by_verify_and_slashed() {
     let net = Net::start("cheat").await;
     let mut verifier = net.spawn("verify", OTHER, "verifier", None, &[]);
     let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
-    let open = net.agency.job(id).await.expect("job");
-    net.agency.claim(address(CHEAT), id, &open.record).await.expect("cheat claims");
-    let made_up = net.store.put(br#"{"count":16,"sum":1000000}"#).await.expect("stored");
-    let claimed = net.agency.job(id).await.expect("job");
-    net.agency.submit(address(CHEAT), id, &claimed.record, made_up.as_bytes()).await.expect("cheat submits");
+    net.cheat(id, br#"{"count":16,"sum":1000000}"#).await;
 
     let disputed = net.wait_for(id, "Disputed", &[&verifier], |view| view.status() == Status::Disputed).await;
     assert_eq!(disputed.record.challenger, address(OTHER));
@@ -213,6 +209,22 @@ async fn cheating_worker_is_challenged_by_verify_and_slashed() {
     assert!(ok, "{stderr}");
     assert_eq!(stdout.trim_end().as_bytes(), expected.as_slice(), "result shows the upheld challenger's output");
     assert!(verifier.is_alive());
+}
+
+/// With `--sample 0` the verifier draws no job: it looks at the cheat's result and leaves it alone.
+#[tokio::test]
+async fn verifier_checks_only_the_sampled_fraction() {
+    let net = Net::start("sample").await;
+    let verifier = net.spawn("verify", OTHER, "verifier", None, &["--sample", "0"]);
+    let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
+    net.cheat(id, b"made up").await;
+    let deadline = tokio::time::Instant::now() + net::PATIENCE;
+    while !verifier.logs().contains("not drawn for verification") {
+        assert!(tokio::time::Instant::now() < deadline, "{}", verifier.logs());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(net.agency.job(id).await.expect("job").status(), Status::Submitted);
+    assert!(!verifier.logs().contains("ran the job"), "{}", verifier.logs());
 }
 
 /// A job whose input nobody serves and one whose engine the worker does not run are left alone (no bond

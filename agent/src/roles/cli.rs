@@ -148,6 +148,10 @@ pub struct StatusArgs {
     pub common: CommonArgs,
     /// A job id (every job when omitted).
     pub job: Option<String>,
+    /// Also show what this agent's state database records: each job's role, step, bond and payout, the
+    /// bonds locked and the withdrawals (the agent using the database must be stopped).
+    #[arg(long)]
+    pub local: bool,
 }
 
 /// `jsjob result`.
@@ -262,6 +266,25 @@ pub async fn status(args: StatusArgs, say: &mut (dyn FnMut(&str) + Send)) -> Res
     if let Ok(account) = session.account() {
         let credit = session.agency.credit_of(account).await?;
         say(&format!("account {account}: credit {} ETH", format_eth(credit)));
+    }
+    if args.local {
+        let state = session.open_state()?;
+        for (id, entry) in state.jobs()? {
+            let note = entry.note.map(|note| format!(" ({note})")).unwrap_or_default();
+            say(&format!(
+                "local {id:#x}: {:?} {:?}, bond {} ETH, payout {} ETH{note}",
+                entry.role,
+                entry.step,
+                format_eth(entry.bond),
+                format_eth(entry.payout)
+            ));
+        }
+        let withdrawn = state.ledger()?.iter().filter(|e| e.kind == "withdraw").fold(U256::ZERO, |a, e| a + e.amount);
+        say(&format!(
+            "local: bonds locked {} ETH, withdrawn {} ETH",
+            format_eth(state.bonds_locked()?),
+            format_eth(withdrawn)
+        ));
     }
     Ok(())
 }

@@ -269,6 +269,15 @@ pub(crate) fn cid(bytes: &[u8]) -> jsjob::cid::Cid {
     jsjob::cid::Cid::from_bytes(bytes).expect("a CID")
 }
 
+impl Drop for Net {
+    /// Keeps the directory (logs, databases) of a failed test for a look; removes a passed one's.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 /// A running `jsjob worker` or `jsjob verify`.
 pub(crate) struct Agent {
     pub(crate) child: Child,

@@ -72,6 +72,11 @@ async fn worker_runs_a_posted_job_to_payout() {
     assert!(worker.logs().contains("worker stopped"));
 
     // The worker's database remembers the job as closed, its bond released and its payout.
+    let local = net.jsjob(Some(WORKER), "worker", None).args(["status", "--local"]).output().await.expect("status");
+    let shown = String::from_utf8_lossy(&local.stdout);
+    assert!(local.status.success(), "{}", String::from_utf8_lossy(&local.stderr));
+    assert!(shown.contains("Worker Closed, bond 0 ETH, payout 0.15 ETH"), "{shown}");
+    assert!(shown.contains("local: bonds locked 0 ETH, withdrawn 0.15 ETH"), "{shown}");
     let state = net.state(WORKER, "worker");
     let entry = state.job(id).expect("read").expect("the job is known");
     assert_eq!((entry.role, entry.step), (Role::Worker, Step::Closed));

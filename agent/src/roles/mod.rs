@@ -111,6 +111,15 @@ pub enum Error {
     /// Bad input on the command line.
     #[error("{0}")]
     Usage(String),
+    /// A job this agent cannot run as posted (too large, an engine it lacks, malformed options).
+    #[error("cannot run the job: {0}")]
+    Job(String),
+    /// The agent's own records do not allow the step (a bug or a damaged database).
+    #[error("{0}")]
+    Inconsistent(String),
+    /// Signing failed.
+    #[error("signing: {0}")]
+    Sign(#[from] alloy::signers::Error),
     /// A file cannot be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -300,7 +309,7 @@ impl Session {
         let input = self.content.get(&Cid::from_bytes(&view.spec.inputCid)?).await?;
         let size = (code.len() + input.len() + view.spec.options.len()) as u64;
         if size > max_bytes {
-            return Err(Error::Usage(format!("the job's code, input and options are {size} bytes, over {max_bytes}")));
+            return Err(Error::Job(format!("its code, input and options are {size} bytes, over {max_bytes}")));
         }
         Ok((code, input))
     }
@@ -309,7 +318,7 @@ impl Session {
     pub async fn execute(&self, engines: &Engines, view: &JobView, code: &[u8], input: &[u8]) -> Result<Cid> {
         let engine = engines
             .find(view.spec.engine)
-            .ok_or_else(|| Error::Usage(format!("engine {} is not run here", seams::engine_name(view.spec.engine))))?;
+            .ok_or_else(|| Error::Job(format!("engine {} is not run here", seams::engine_name(view.spec.engine))))?;
         let options = self.options(&view.spec.options).await?;
         let options = options.as_deref();
         let seed = JobInput::seed_of(view.record.specHash);
@@ -328,7 +337,7 @@ impl Session {
             None => Ok(None),
             Some((&INLINE_OPTIONS, inline)) => Ok(Some(inline.to_vec())),
             Some((&CID_OPTIONS, cid)) => Ok(Some(self.content.get(&Cid::from_bytes(cid)?).await?)),
-            Some((tag, _)) => Err(Error::Usage(format!("options tag {tag:#04x} is not one the agency defines"))),
+            Some((tag, _)) => Err(Error::Job(format!("options tag {tag:#04x} is not one the agency defines"))),
         }
     }
 }

@@ -203,7 +203,10 @@ impl Verifier {
         let id = view.id;
         let entry = self.state.job(id)?.unwrap_or_default();
         let (Some(output), Some(salt)) = (entry.output.as_deref(), entry.salt) else {
-            return Err(super::Error::Usage(format!("job {}: challenged, but no output and salt recorded", short(id))));
+            return Err(super::Error::Inconsistent(format!(
+                "job {}: challenged, but no output and salt recorded",
+                short(id)
+            )));
         };
         let cid: Cid = output.parse()?;
         self.state.update(id, |e| {
@@ -226,6 +229,6 @@ impl Verifier {
 pub fn challenge_salt(signer: &PrivateKeySigner, agency: Address, id: U256, cid: &Cid) -> Result<B256> {
     let message =
         [b"jsjob challenge salt".as_slice(), agency.as_slice(), &id.to_be_bytes::<32>(), cid.as_bytes()].concat();
-    let signature = signer.sign_message_sync(&message).map_err(|e| super::Error::Usage(format!("signing: {e}")))?;
+    let signature = signer.sign_message_sync(&message)?;
     Ok(keccak256(signature.as_bytes()))
 }

@@ -92,7 +92,7 @@ async fn worker_runs_a_posted_job_to_payout() {
 #[tokio::test]
 async fn two_workers_race_for_one_job() {
     let net = Net::start("race").await;
-    let mut first = net.spawn("worker", WORKER, "first", None, &[]);
+    let mut first = net.spawn("worker", WORKER, "first", None, &["--json"]);
     let mut second = net.spawn("worker", OTHER, "second", None, &[]);
     let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
     let submitted = net.wait_for(id, "Submitted", &[&first, &second], |v| v.status() == Status::Submitted).await;
@@ -101,6 +101,13 @@ async fn two_workers_race_for_one_job() {
     net.pass_window().await;
     net.wait_closed(id, Outcome::Finalized, &[&first, &second]).await;
     assert!(first.is_alive() && second.is_alive(), "a lost race stopped a worker");
+    // `--json`: every log line is one JSON object.
+    let logs = first.logs();
+    assert!(logs.contains("worker started"));
+    for line in logs.lines() {
+        let object: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(object.get("fields").is_some(), "{line}");
+    }
 }
 
 /// A worker SIGKILLed while it runs a claimed job restarts from its database: it does not claim again,

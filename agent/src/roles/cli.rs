@@ -24,7 +24,7 @@ pub struct CommonArgs {
     /// Expected chain id.
     #[arg(long, env = "JSJOB_CHAIN_ID")]
     pub chain_id: Option<u64>,
-    /// Deployment file (default deployments/<chainId>.json).
+    /// Deployment file (default: deployments/CHAIN_ID.json).
     #[arg(long, env = "JSJOB_DEPLOYMENT", value_name = "FILE")]
     pub deployment: Option<PathBuf>,
     /// Blocks on top of a block before its events count.

@@ -140,6 +140,36 @@ async fn worker_killed_mid_job_resumes_without_claiming_twice() {
     assert_eq!(state.ledger().expect("ledger").iter().filter(|e| e.kind == "bond").count(), 1);
 }
 
+/// A worker that stopped between computing its output and submitting it (its database says Computed,
+/// with a Submit intent in flight) resumes by submitting the recorded output, without running the job
+/// again and without claiming again.
+#[tokio::test]
+async fn worker_stopped_after_computing_submits_its_recorded_output() {
+    let net = Net::start("resume").await;
+    let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
+    let open = net.agency.job(id).await.expect("job");
+    net.agency.claim(address(WORKER), id, &open.record).await.expect("the worker's claim, before it stopped");
+    let output = net.expected_output(&open).await;
+    let computed = net.store.put(&output).await.expect("its output, stored before it stopped");
+    {
+        let state = net.state(WORKER, "worker");
+        state
+            .update(id, |entry| {
+                entry.role = Role::Worker;
+                entry.step = Step::Computed;
+                entry.output = Some(computed.to_string());
+                entry.bond = U256::from(open.record.workerBond);
+                entry.intent = Some(jsjob::state::Action::Submit);
+            })
+            .expect("seed the database");
+    }
+    let worker = net.spawn("worker", WORKER, "worker", None, &[]);
+    let submitted = net.wait_for(id, "Submitted", &[&worker], |v| v.status() == Status::Submitted).await;
+    assert_eq!(submitted.result_cid.as_ref().map(|cid| cid.as_ref()), Some(computed.as_bytes()));
+    assert_eq!(net.claims(id).await, vec![address(WORKER)]);
+    assert!(!worker.logs().contains("ran the job"), "it ran the job again: {}", worker.logs());
+}
+
 /// The endpoint goes away (every connection cut, new ones refused) and comes back: the worker rides it
 /// out and works the job posted meanwhile.
 #[tokio::test]

@@ -176,8 +176,9 @@ pub struct LedgerEntry {
     pub job: Option<U256>,
     /// Wei.
     pub amount: U256,
-    /// The transaction.
-    pub tx: B256,
+    /// The transaction; `None` when the step was recovered from the events after a restart (the agent
+    /// stopped between the receipt and recording it).
+    pub tx: Option<B256>,
 }
 
 /// The open state database.
@@ -353,6 +354,17 @@ impl State {
 
     /// Changes `job`'s entry (a default one if none) with `change`, in one transaction; returns the new entry.
     pub fn update(&self, job: U256, change: impl FnOnce(&mut JobEntry)) -> Result<JobEntry> {
+        self.update_and_record(job, change, None)
+    }
+
+    /// [`State::update`] and, in the same transaction, appends `ledger` to the ledger: a step and the
+    /// money it moved are recorded together or not at all.
+    pub fn update_and_record(
+        &self,
+        job: U256,
+        change: impl FnOnce(&mut JobEntry),
+        ledger: Option<&LedgerEntry>,
+    ) -> Result<JobEntry> {
         let key = job.to_be_bytes::<32>();
         let mut decode_error = None;
         let entry = self.write(|txn| {
@@ -370,6 +382,9 @@ impl State {
             // A JobEntry always serializes: every field is plain data.
             let text = serde_json::to_string(&entry).unwrap_or_default();
             table.insert(key.as_slice(), text.as_str())?;
+            if let Some(ledger) = ledger {
+                append(txn, ledger)?;
+            }
             Ok(entry)
         })?;
         match decode_error {
@@ -380,13 +395,7 @@ impl State {
 
     /// Appends to the ledger.
     pub fn record(&self, entry: &LedgerEntry) -> Result<()> {
-        let text = serde_json::to_string(entry).unwrap_or_default();
-        self.write(|txn| {
-            let mut table = txn.open_table(LEDGER)?;
-            let next = table.last()?.map_or(0, |(key, _)| key.value() + 1);
-            table.insert(next, text.as_str())?;
-            Ok(())
-        })
+        self.write(|txn| append(txn, entry))
     }
 
     /// The ledger, oldest first.
@@ -400,6 +409,16 @@ impl State {
     pub fn bonds_locked(&self) -> Result<U256> {
         Ok(self.jobs()?.iter().map(|(_, entry)| entry.bond).fold(U256::ZERO, |a, b| a + b))
     }
+}
+
+/// Appends `entry` to the ledger inside `txn`.
+fn append(txn: &redb::WriteTransaction, entry: &LedgerEntry) -> Result<(), redb::Error> {
+    // A LedgerEntry always serializes: every field is plain data.
+    let text = serde_json::to_string(entry).unwrap_or_default();
+    let mut table = txn.open_table(LEDGER)?;
+    let next = table.last()?.map_or(0, |(key, _)| key.value() + 1);
+    table.insert(next, text.as_str())?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -474,7 +493,12 @@ mod tests {
             assert_eq!(entry.step, Step::Claimed);
             let tx = B256::repeat_byte(7);
             state
-                .record(&LedgerEntry { kind: "bond".into(), job: Some(U256::from(9)), amount: U256::from(50), tx })
+                .record(&LedgerEntry {
+                    kind: "bond".into(),
+                    job: Some(U256::from(9)),
+                    amount: U256::from(50),
+                    tx: Some(tx),
+                })
                 .expect("record");
         }
         let state = State::open(&path, identity()).expect("reopen");

@@ -281,7 +281,7 @@ impl Session {
         }
         let (amount, sent) = self.agency.withdraw(account).await?;
         if let Some(state) = state {
-            state.record(&LedgerEntry { kind: "withdraw".into(), job: None, amount, tx: sent.hash })?;
+            state.record(&LedgerEntry { kind: "withdraw".into(), job: None, amount, tx: Some(sent.hash) })?;
         }
         tracing::info!(amount = %format_eth(amount), tx = %sent.hash, "withdrew credit");
         Ok(amount)

@@ -182,12 +182,16 @@ impl Verifier {
             }
         };
         let bond = U256::from(view.record.challengeBond);
-        self.state.update(id, |e| {
-            e.intent = None;
-            e.step = Step::Challenged;
-            e.bond = bond;
-        })?;
-        self.state.record(&LedgerEntry { kind: "bond".into(), job: Some(id), amount: bond, tx: sent.hash })?;
+        let locked = LedgerEntry { kind: "bond".into(), job: Some(id), amount: bond, tx: Some(sent.hash) };
+        self.state.update_and_record(
+            id,
+            |e| {
+                e.intent = None;
+                e.step = Step::Challenged;
+                e.bond = bond;
+            },
+            Some(&locked),
+        )?;
         let mut jobs = BTreeMap::from([(id, view)]);
         for event in &sent.events {
             job::apply(&mut jobs, event).map_err(crate::chain::Error::from)?;

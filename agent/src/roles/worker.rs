@@ -280,12 +280,18 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, gas_price: u
                 return Ok(Next::Nothing);
             }
             if !holds_claim {
-                // The claim was mined but the agent stopped before recording it.
-                ctx.state.update(id, |e| {
-                    e.role = Role::Worker;
-                    e.step = Step::Claimed;
-                    e.bond = U256::from(view.record.workerBond);
-                })?;
+                // The claim was mined but the agent stopped before recording it: record it and its bond.
+                let bond = U256::from(view.record.workerBond);
+                let locked = LedgerEntry { kind: "bond".into(), job: Some(id), amount: bond, tx: None };
+                ctx.state.update_and_record(
+                    id,
+                    |e| {
+                        e.role = Role::Worker;
+                        e.step = Step::Claimed;
+                        e.bond = bond;
+                    },
+                    Some(&locked),
+                )?;
             }
             Ok(Next::Complete)
         }
@@ -357,13 +363,17 @@ async fn take(ctx: &Ctx, view: JobView) -> Result<()> {
         Err(error) => return Err(error.into()),
     };
     let bond = U256::from(view.record.workerBond);
-    ctx.state.update(id, |e| {
-        e.intent = None;
-        e.step = Step::Claimed;
-        e.bond = bond;
-        e.note = None;
-    })?;
-    ctx.state.record(&LedgerEntry { kind: "bond".into(), job: Some(id), amount: bond, tx: sent.hash })?;
+    let locked = LedgerEntry { kind: "bond".into(), job: Some(id), amount: bond, tx: Some(sent.hash) };
+    ctx.state.update_and_record(
+        id,
+        |e| {
+            e.intent = None;
+            e.step = Step::Claimed;
+            e.bond = bond;
+            e.note = None;
+        },
+        Some(&locked),
+    )?;
     tracing::info!(job = %short(id), bond = %format_eth(bond), tx = %sent.hash, "claimed");
     let mut jobs = BTreeMap::from([(id, view)]);
     for event in &sent.events {

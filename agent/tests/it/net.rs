@@ -49,7 +49,7 @@ pub(crate) const OTHER: usize = 3;
 /// Submits made-up results.
 pub(crate) const CHEAT: usize = 4;
 
-/// A job that loops `input` times: 40 million iterations take about a second of CPU, long enough to kill
+/// A job that loops `input` times: 20 million iterations take about half a second of CPU, long enough to kill
 /// a worker in the middle of it.
 pub(crate) const SLOW_JOB: &str = "function jsJobRun(input, options, callback) {\n  const n = Number(input);\n  let x = 0;\n  for (let i = 0; i < n; i++) x = (x + i * i) % 1000003;\n  callback(null, String(x));\n}\n";
 

@@ -116,7 +116,7 @@ async fn two_workers_race_for_one_job() {
 async fn worker_killed_mid_job_resumes_without_claiming_twice() {
     let net = Net::start("kill").await;
     let code = net.file("slow.js", SLOW_JOB);
-    let input = net.file("slow.txt", "40000000");
+    let input = net.file("slow.txt", "20000000");
     let mut worker = net.spawn("worker", WORKER, "worker", None, &[]);
     let id = net.post(&code, &input, &[]).await;
     net.wait_for(id, "Claimed", &[&worker], |view| view.status() == Status::Claimed).await;

@@ -389,6 +389,7 @@ impl Watcher {
                     }
                     state.advance(&logs, to)?;
                     self.jobs = jobs;
+                    tracing::debug!(block = to.block, logs = logs.len(), "events read");
                 }
                 watch::Step::Reorg { to } => {
                     state.roll_back(to)?;

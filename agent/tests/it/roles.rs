@@ -208,8 +208,13 @@ async fn reorg_around_a_claim_is_undone_and_the_job_redone() {
     let snapshot: String = net.provider.raw_request("evm_snapshot".into(), ()).await.expect("snapshot");
     net.store.put(input_text.as_bytes()).await.expect("serve the input");
     net.wait_for(id, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
-    // Let the worker's cursor read the blocks, then replace them.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Let the worker's cursor read the blocks up to the head, then replace them.
+    let head = net.provider.get_block_number().await.expect("head");
+    let deadline = tokio::time::Instant::now() + net::PATIENCE;
+    while cursor(&worker.logs()) < head {
+        assert!(tokio::time::Instant::now() < deadline, "the cursor never reached {head}: {}", worker.logs());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     let reverted: bool = net.provider.raw_request("evm_revert".into(), (snapshot,)).await.expect("revert");
     assert!(reverted);
     let _: String = net.provider.raw_request("evm_mine".into(), ()).await.expect("mine");
@@ -223,6 +228,15 @@ async fn reorg_around_a_claim_is_undone_and_the_job_redone() {
     let logs = worker.logs();
     assert!(logs.contains("rolling back the event cursor"), "{logs}");
     assert!(logs.contains("our claim is gone"), "{logs}");
+}
+
+/// The newest block an agent's log says its cursor has read.
+fn cursor(logs: &str) -> u64 {
+    logs.lines()
+        .filter(|line| line.contains("events read"))
+        .filter_map(|line| line.split("block=").nth(1)?.split_whitespace().next()?.parse().ok())
+        .max()
+        .unwrap_or_default()
 }
 
 /// A cheat claims and submits a made-up result; `jsjob verify` re-runs the job, challenges with a sealed

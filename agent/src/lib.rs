@@ -2,8 +2,12 @@
 
 pub mod chain;
 pub mod cid;
+pub mod config;
 pub mod demo;
 pub mod devnet;
 pub mod exec;
+pub mod keys;
+pub mod roles;
+pub mod state;
 pub mod store;
 pub mod tools;

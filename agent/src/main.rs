@@ -42,11 +42,38 @@ enum Command {
         #[arg(long)]
         options: Option<String>,
     },
+    /// Watch the agency and work jobs for pay: claim, run, submit, finalize, withdraw.
+    Worker(jsjob::roles::cli::WorkerArgs),
+    /// Re-run submitted jobs and challenge wrong results.
+    Verify(jsjob::roles::cli::VerifyArgs),
+    /// Post a job (CODE and INPUT are files or CIDs); prints its id.
+    Post(jsjob::roles::cli::PostArgs),
+    /// Show the agency's jobs (or one) and the account's credit.
+    Status(jsjob::roles::cli::StatusArgs),
+    /// Print (or save) a job's result, verified against its CID.
+    Result(jsjob::roles::cli::ResultArgs),
+    /// Withdraw the account's credit.
+    Withdraw(jsjob::roles::cli::WithdrawArgs),
+}
+
+impl Command {
+    /// Whether logs are JSON lines.
+    fn json_logs(&self) -> bool {
+        match self {
+            Self::Demo { .. } | Self::Ipfs { .. } | Self::Run { .. } => false,
+            Self::Worker(args) => args.common.json_logs(),
+            Self::Verify(args) => args.common.json_logs(),
+            Self::Post(args) => args.common.json_logs(),
+            Self::Status(args) => args.common.json_logs(),
+            Self::Result(args) => args.common.json_logs(),
+            Self::Withdraw(args) => args.common.json_logs(),
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    init_logging(cli.command.json_logs());
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -70,6 +97,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> eyre::Result<()> {
     let runtime =
         tokio::runtime::Builder::new_current_thread().enable_all().build().wrap_err("starting the runtime")?;
+    let mut say = |line: &str| println!("{line}");
     runtime.block_on(async {
         match cli.command {
             Command::Demo { keep_running } => {
@@ -112,8 +140,20 @@ fn run(cli: Cli) -> eyre::Result<()> {
                 );
                 Ok(())
             }
+            Command::Worker(args) => Ok(jsjob::roles::cli::worker(args, stopped()).await?),
+            Command::Verify(args) => Ok(jsjob::roles::cli::verify(args, stopped()).await?),
+            Command::Post(args) => Ok(jsjob::roles::cli::post(args, &mut say).await?),
+            Command::Status(args) => Ok(jsjob::roles::cli::status(args, &mut say).await?),
+            Command::Result(args) => Ok(jsjob::roles::cli::result(args, &mut say).await?),
+            Command::Withdraw(args) => Ok(jsjob::roles::cli::withdraw(args, &mut say).await?),
         }
     })
+}
+
+/// Resolves on Ctrl-C or SIGTERM, after logging which.
+async fn stopped() {
+    let signal = interrupted().await;
+    tracing::info!(signal, "stopping");
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM, naming it.
@@ -131,19 +171,25 @@ async fn interrupted() -> &'static str {
     }
 }
 
-/// Logs go to stderr, filtered by `RUST_LOG` (`warn` when unset), e.g. `RUST_LOG=jsjob=debug`.
-fn init_logging() {
+/// Logs go to stderr, human-readable or (with `json`) one JSON object a line, filtered by `RUST_LOG`
+/// (`warn`, and `info` for the agent's own steps, when unset), e.g. `RUST_LOG=jsjob=debug`.
+fn init_logging(json: bool) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|spec| spec.parse::<tracing_subscriber::filter::Targets>().ok())
-        .unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::WARN));
+        .unwrap_or_else(|| {
+            tracing_subscriber::filter::Targets::new()
+                .with_default(tracing::Level::WARN)
+                .with_target("jsjob::roles", tracing::Level::INFO)
+        });
     use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
-        )
-        .with(filter)
-        .init();
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    if json {
+        tracing_subscriber::registry().with(layer.json()).with(filter).init();
+    } else {
+        tracing_subscriber::registry()
+            .with(layer.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())))
+            .with(filter)
+            .init();
+    }
 }

@@ -7,8 +7,10 @@
 
 pub mod bindings;
 pub mod job;
+pub mod tx;
+pub mod watch;
 
-use std::{collections::BTreeMap, path::Path, time::Duration};
+use std::{collections::BTreeMap, path::Path, sync::Arc, time::Duration};
 
 use alloy::{
     contract::{CallBuilder, CallDecoder},
@@ -45,6 +47,40 @@ pub enum Error {
         action: &'static str,
         /// The transaction's hash.
         hash: B256,
+    },
+    /// The transaction was mined but failed; `revert` is the error a replay of the call names.
+    #[error("{action}: transaction {hash} was mined but reverted{}", revert.as_ref().map(|r| format!(": {r}")).unwrap_or_default())]
+    RevertedOnChain {
+        /// What was attempted.
+        action: &'static str,
+        /// The transaction's hash.
+        hash: B256,
+        /// The decoded custom error, when the replay reproduced it.
+        revert: Option<Revert>,
+    },
+    /// A transaction to send names no sender.
+    #[error("{action}: the transaction has no `from`")]
+    NoSender {
+        /// What was attempted.
+        action: &'static str,
+    },
+    /// Signing failed (the sender's key is not in the wallet, or a field is missing).
+    #[error("{action}: cannot sign the transaction: {reason}")]
+    Sign {
+        /// What was attempted.
+        action: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// No receipt came in time.
+    #[error("{action}: transaction {hash} was sent but not mined within {waited:?}")]
+    NoReceipt {
+        /// What was attempted.
+        action: &'static str,
+        /// The transaction's hash.
+        hash: B256,
+        /// How long the agent waited.
+        waited: Duration,
     },
     /// Building, sending or decoding a contract call failed other than by a revert.
     #[error("{action}: {source}")]
@@ -132,6 +168,7 @@ impl Error {
     pub fn revert(&self) -> Option<&Revert> {
         match self {
             Self::Revert { revert, .. } => Some(revert),
+            Self::RevertedOnChain { revert, .. } => revert.as_ref(),
             _ => None,
         }
     }
@@ -238,6 +275,9 @@ pub struct Agency {
     agency: JobAgencyInstance<DynProvider>,
     arbiter: TrustedArbiterInstance<DynProvider>,
     deploy_block: u64,
+    /// When set, transactions go through it ([`tx`]: nonce manager, EIP-1559 fees, retries) instead of the
+    /// provider's fillers.
+    transactions: Option<Arc<tx::Transactions>>,
 }
 
 impl Agency {
@@ -248,7 +288,19 @@ impl Agency {
             arbiter: TrustedArbiterInstance::new(deployment.trusted_arbiter, provider.clone()),
             provider,
             deploy_block: deployment.deploy_block,
+            transactions: None,
         }
+    }
+
+    /// This client, sending its transactions through `transactions`.
+    pub fn with_transactions(mut self, transactions: Arc<tx::Transactions>) -> Self {
+        self.transactions = Some(transactions);
+        self
+    }
+
+    /// The deployment's first block.
+    pub fn deploy_block(&self) -> u64 {
+        self.deploy_block
     }
 
     /// The agency's address.
@@ -389,6 +441,10 @@ impl Agency {
 
     /// Simulates (estimates gas for) and sends a call, waits for its receipt and decodes its events.
     async fn send<D: CallDecoder>(&self, action: &'static str, call: CallBuilder<&DynProvider, D>) -> Result<Sent> {
+        if let Some(transactions) = &self.transactions {
+            let receipt = transactions.send(action, call.into_transaction_request()).await?;
+            return self.sent(action, &receipt);
+        }
         let pending = call.send().await.map_err(|e| Error::contract(action, e))?;
         let receipt = pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt().await.map_err(|e| Error::Contract {
             action,

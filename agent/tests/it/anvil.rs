@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 
 /// forge writes `deployments/31337.json` and its broadcast files in the repository: one deployment at a
 /// time.
-static DEPLOYING: Mutex<()> = Mutex::const_new(());
+pub(crate) static DEPLOYING: Mutex<()> = Mutex::const_new(());
 
 const ETHER: u64 = 1_000_000_000_000_000_000;
 

@@ -3,3 +3,7 @@
 
 mod anvil;
 mod deno;
+mod net;
+mod roles;
+mod tx;
+mod watch;

@@ -1,0 +1,322 @@
+//! The command-line faces of the roles: `jsjob worker`, `verify`, `post`, `status`, `result`, `withdraw`.
+//! Each takes [`CommonArgs`] (flags, each with its environment variable: a flag wins over its variable,
+//! both over the config file, which wins over the defaults; see `crate::config`).
+
+use std::{future::Future, path::PathBuf, str::FromStr, sync::Arc};
+
+use alloy::primitives::{Address, U256};
+
+use super::{Error, Result, Session, poster, verifier::Verifier, worker};
+use crate::{
+    chain::bindings::format_eth,
+    config::{self, Config, Overrides},
+};
+
+/// Flags every role command takes.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct CommonArgs {
+    /// Config file (TOML); see the settings table in agent/README.md.
+    #[arg(long, env = "JSJOB_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// JSON-RPC endpoint.
+    #[arg(long, env = "JSJOB_RPC", value_name = "URL")]
+    pub rpc: Option<String>,
+    /// Expected chain id.
+    #[arg(long, env = "JSJOB_CHAIN_ID")]
+    pub chain_id: Option<u64>,
+    /// Deployment file (default: deployments/CHAIN_ID.json).
+    #[arg(long, env = "JSJOB_DEPLOYMENT", value_name = "FILE")]
+    pub deployment: Option<PathBuf>,
+    /// Blocks on top of a block before its events count.
+    #[arg(long, env = "JSJOB_CONFIRMATIONS")]
+    pub confirmations: Option<u64>,
+    /// State database file.
+    #[arg(long, env = "JSJOB_DB", value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Content store directory.
+    #[arg(long, env = "JSJOB_STORE", value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// Kubo RPC endpoint to keep content in instead of the directory (a Kubo node or `jsjob ipfs serve`).
+    #[arg(long, env = "JSJOB_IPFS_API", value_name = "URL")]
+    pub ipfs_api: Option<String>,
+    /// Encrypted JSON keystore (password from JSJOB_KEYSTORE_PASSWORD or key.password_file).
+    #[arg(long, env = "JSJOB_KEYSTORE", value_name = "FILE")]
+    pub keystore: Option<PathBuf>,
+    /// Deno binary.
+    #[arg(long, env = "JSJOB_DENO", value_name = "FILE")]
+    pub deno: Option<PathBuf>,
+    /// JSON log lines instead of human ones.
+    #[arg(long, env = "JSJOB_LOG_JSON")]
+    pub json: bool,
+}
+
+impl CommonArgs {
+    /// The configuration: defaults, the file, then these flags.
+    pub fn config(&self) -> Result<Config> {
+        let overrides = Overrides {
+            rpc: self.rpc.clone(),
+            chain_id: self.chain_id,
+            deployment: self.deployment.clone(),
+            confirmations: self.confirmations,
+            db: self.db.clone(),
+            store: self.store.clone(),
+            ipfs_api: self.ipfs_api.clone(),
+            keystore: self.keystore.clone(),
+            deno: self.deno.clone(),
+            json: self.json,
+        };
+        Ok(Config::load(self.config.as_deref(), &overrides)?)
+    }
+
+    /// Whether logs are JSON: the flag, or `log.json` in a readable config file.
+    pub fn json_logs(&self) -> bool {
+        self.json || self.config.as_deref().and_then(|path| Config::from_file(path).ok()).is_some_and(|c| c.log.json)
+    }
+}
+
+/// `jsjob worker`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct WorkerArgs {
+    #[command(flatten)]
+    /// Common flags.
+    pub common: CommonArgs,
+    /// Jobs run at once (worker.max_jobs).
+    #[arg(long)]
+    pub max_jobs: Option<usize>,
+}
+
+/// `jsjob verify`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    /// Common flags.
+    pub common: CommonArgs,
+    /// Fraction of submitted jobs re-run, 0 to 1 (verify.sample).
+    #[arg(long)]
+    pub sample: Option<f64>,
+}
+
+/// `jsjob post`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct PostArgs {
+    #[command(flatten)]
+    /// Common flags.
+    pub common: CommonArgs,
+    /// The job's code: a file (added to the store) or a CID.
+    pub code: String,
+    /// The job's input: a file (added to the store) or a CID.
+    pub input: String,
+    /// Inline options passed to the job.
+    #[arg(long, default_value = "")]
+    pub options: String,
+    /// Payment in ETH, escrowed now.
+    #[arg(long, default_value = "0.01")]
+    pub payment: String,
+    /// The worker's bond in ETH.
+    #[arg(long, default_value = "0.005")]
+    pub bond: String,
+    /// A challenger's bond in ETH (the worker's bond when unset).
+    #[arg(long)]
+    pub challenge_bond: Option<String>,
+    /// Challenge window, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub window: u32,
+    /// Seconds a worker has to claim.
+    #[arg(long, default_value_t = 3600)]
+    pub claim_within: u64,
+    /// Seconds a worker has to run and submit after claiming.
+    #[arg(long, default_value_t = 600)]
+    pub execution_time: u32,
+    /// Seconds the arbiter has to rule on a dispute.
+    #[arg(long, default_value_t = 86_400)]
+    pub dispute_window: u32,
+    /// Engine build id (the local Deno's, such as deno/2.9.6, when unset).
+    #[arg(long)]
+    pub engine: Option<String>,
+    /// Arbiter (the deployment's trusted arbiter when unset).
+    #[arg(long)]
+    pub arbiter: Option<Address>,
+    /// Least reputation a worker needs.
+    #[arg(long, default_value_t = 0)]
+    pub min_reputation: u32,
+    /// Follow the job until it is final and print its result.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+/// `jsjob status`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    /// Common flags.
+    pub common: CommonArgs,
+    /// A job id (every job when omitted).
+    pub job: Option<String>,
+    /// Also show what this agent's state database records: each job's role, step, bond and payout, the
+    /// bonds locked and the withdrawals (the agent using the database must be stopped).
+    #[arg(long)]
+    pub local: bool,
+}
+
+/// `jsjob result`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ResultArgs {
+    #[command(flatten)]
+    /// Common flags.
+    pub common: CommonArgs,
+    /// The job id.
+    pub job: String,
+    /// Write the result here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `jsjob withdraw`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct WithdrawArgs {
+    #[command(flatten)]
+    /// Common flags.
+    pub common: CommonArgs,
+}
+
+fn job_id(text: &str) -> Result<U256> {
+    U256::from_str(text.trim()).map_err(|_| Error::Usage(format!("{text:?} is not a job id (0x… hex or decimal)")))
+}
+
+fn eth(what: &'static str, text: &str) -> Result<U256> {
+    Ok(config::eth(what, text)?)
+}
+
+/// `jsjob worker`: works jobs until `stop`.
+pub async fn worker(args: WorkerArgs, stop: impl Future<Output = ()>) -> Result<()> {
+    let mut config = args.common.config()?;
+    if let Some(max_jobs) = args.max_jobs {
+        config.worker.max_jobs = max_jobs.max(1);
+    }
+    let session = Arc::new(Session::connect(config, true).await?);
+    worker::run(session, stop).await
+}
+
+/// `jsjob verify`: verifies jobs until `stop`.
+pub async fn verify(args: VerifyArgs, stop: impl Future<Output = ()>) -> Result<()> {
+    let mut config = args.common.config()?;
+    if let Some(sample) = args.sample {
+        if !(0.0..=1.0).contains(&sample) {
+            return Err(Error::Usage(format!("--sample {sample} is not in 0..=1")));
+        }
+        config.verify.sample = sample;
+    }
+    let session = Arc::new(Session::connect(config, true).await?);
+    Verifier::new(session).await?.run(stop).await
+}
+
+/// `jsjob post`: prints the job id; with `--wait`, the progress and the result.
+pub async fn post(args: PostArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<()> {
+    let session = Session::connect(args.common.config()?, true).await?;
+    let engine = match args.engine {
+        Some(engine) => engine,
+        None => session.engines().await?.ids().first().map(|id| (*id).to_owned()).unwrap_or_default(),
+    };
+    let bond = eth("--bond", &args.bond)?;
+    let terms = poster::Terms {
+        code: args.code,
+        input: args.input,
+        options: args.options.into_bytes(),
+        payment: eth("--payment", &args.payment)?,
+        bond,
+        challenge_bond: args
+            .challenge_bond
+            .as_deref()
+            .map(|text| eth("--challenge-bond", text))
+            .transpose()?
+            .unwrap_or(bond),
+        claim_within: args.claim_within,
+        execution_time: args.execution_time,
+        window: args.window,
+        dispute_window: args.dispute_window,
+        engine,
+        arbiter: args.arbiter,
+        min_reputation: args.min_reputation,
+    };
+    let id = poster::post(&session, &terms).await?;
+    say(&format!("{id:#x}"));
+    if args.wait {
+        let view = poster::wait(&session, id, say).await?;
+        match poster::settled_result(&view)? {
+            Some(cid) => {
+                let bytes = session.content.get(&cid).await?;
+                say(&format!("result {cid}:"));
+                say(&String::from_utf8_lossy(&bytes));
+            }
+            None => say("no result"),
+        }
+    }
+    Ok(())
+}
+
+/// `jsjob status`: one line per job (or the one named), and the account's credit when a key is set.
+pub async fn status(args: StatusArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<()> {
+    let config = args.common.config()?;
+    let with_key = config.key.is_configured();
+    let session = Session::connect(config, with_key).await?;
+    match args.job {
+        Some(text) => say(&poster::describe(&session.agency.job(job_id(&text)?).await?)),
+        None => {
+            for view in session.agency.jobs().await?.values() {
+                say(&poster::describe(view));
+            }
+        }
+    }
+    if let Ok(account) = session.account() {
+        let credit = session.agency.credit_of(account).await?;
+        say(&format!("account {account}: credit {} ETH", format_eth(credit)));
+    }
+    if args.local {
+        let state = session.open_state()?;
+        for (id, entry) in state.jobs()? {
+            let note = entry.note.map(|note| format!(" ({note})")).unwrap_or_default();
+            say(&format!(
+                "local {id:#x}: {:?} {:?}, bond {} ETH, payout {} ETH{note}",
+                entry.role,
+                entry.step,
+                format_eth(entry.bond),
+                format_eth(entry.payout)
+            ));
+        }
+        let withdrawn = state.ledger()?.iter().filter(|e| e.kind == "withdraw").fold(U256::ZERO, |a, e| a + e.amount);
+        say(&format!(
+            "local: bonds locked {} ETH, withdrawn {} ETH",
+            format_eth(state.bonds_locked()?),
+            format_eth(withdrawn)
+        ));
+    }
+    Ok(())
+}
+
+/// `jsjob result`: the settled result, verified against its CID.
+pub async fn result(args: ResultArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<()> {
+    let session = Session::connect(args.common.config()?, false).await?;
+    let (cid, bytes) = poster::result(&session, job_id(&args.job)?).await?;
+    match args.out {
+        Some(path) => {
+            tokio::fs::write(&path, &bytes).await.map_err(|source| Error::Io { path: path.clone(), source })?;
+            say(&format!("{cid} → {} ({} bytes)", path.display(), bytes.len()));
+        }
+        None => say(&String::from_utf8_lossy(&bytes)),
+    }
+    Ok(())
+}
+
+/// `jsjob withdraw`: withdraws the whole credit.
+pub async fn withdraw(args: WithdrawArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<()> {
+    let session = Session::connect(args.common.config()?, true).await?;
+    let account = session.account()?;
+    let credit = session.agency.credit_of(account).await?;
+    if credit.is_zero() {
+        say(&format!("account {account} has no credit"));
+        return Ok(());
+    }
+    let amount = session.withdraw_above(None, U256::ZERO).await?;
+    say(&format!("withdrew {} ETH to {account}", format_eth(amount)));
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! `jsjob post`, `status`, `result` and `withdraw`: what a poster does and reads.
+
+use std::path::Path;
+
+use alloy::{
+    primitives::{
+        Address, B256, Bytes, U256,
+        aliases::{U40, U96},
+    },
+    providers::Provider,
+};
+
+use super::{Error, Result, Session, seams::engine_name, short};
+use crate::{
+    chain::{
+        bindings::format_eth,
+        job::{JobSpec, JobView, Outcome},
+    },
+    cid::Cid,
+};
+
+/// A job to post.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Terms {
+    /// The code: a file (added to the store) or a CID.
+    pub code: String,
+    /// The input: a file (added to the store) or a CID.
+    pub input: String,
+    /// Inline options bytes (sent as `0x00 ‖ bytes`; none when empty).
+    pub options: Vec<u8>,
+    /// Payment, in wei.
+    pub payment: U256,
+    /// The worker's bond, in wei.
+    pub bond: U256,
+    /// A challenger's bond, in wei.
+    pub challenge_bond: U256,
+    /// Seconds a worker has to claim, from now.
+    pub claim_within: u64,
+    /// Seconds a worker has to run and submit, from its claim.
+    pub execution_time: u32,
+    /// The challenge window, in seconds.
+    pub window: u32,
+    /// The arbiter's window, in seconds.
+    pub dispute_window: u32,
+    /// The engine build id, such as `deno/2.9.6`.
+    pub engine: String,
+    /// The arbiter (the deployment's trusted arbiter when `None`).
+    pub arbiter: Option<Address>,
+    /// Least reputation a worker needs.
+    pub min_reputation: u32,
+}
+
+/// A file's content added to the store, or a CID taken as it is.
+async fn resolve(session: &Session, what: &str, arg: &str) -> Result<Cid> {
+    let path = Path::new(arg);
+    if path.is_file() {
+        let bytes = tokio::fs::read(path).await.map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        return Ok(session.content.put(&bytes).await?);
+    }
+    arg.parse::<Cid>().map_err(|error| Error::Usage(format!("{what} {arg:?} is neither a file nor a CID ({error})")))
+}
+
+/// An amount as the spec's 96-bit field holds it.
+fn amount(what: &str, wei: U256) -> Result<U96> {
+    if wei > U256::from(U96::MAX) {
+        return Err(Error::Usage(format!("{what} of {} ETH is too large", format_eth(wei))));
+    }
+    Ok(wei.to())
+}
+
+/// Stores the code and input (when files), posts the job, and returns its id.
+pub async fn post(session: &Session, terms: &Terms) -> Result<U256> {
+    let poster = session.account()?;
+    let code = resolve(session, "CODE", &terms.code).await?;
+    let input = resolve(session, "INPUT", &terms.input).await?;
+    if terms.engine.len() > 32 || !terms.engine.is_ascii() {
+        return Err(Error::Usage(format!("engine {:?} is not an ASCII id of at most 32 bytes", terms.engine)));
+    }
+    let now = session.chain_time().await?;
+    let spec = JobSpec {
+        codeCid: Bytes::copy_from_slice(code.as_bytes()),
+        inputCid: Bytes::copy_from_slice(input.as_bytes()),
+        options: super::encode_options(&terms.options),
+        engine: B256::right_padding_from(terms.engine.as_bytes()),
+        payment: amount("payment", terms.payment)?,
+        workerBond: amount("bond", terms.bond)?,
+        challengeBond: amount("challenge bond", terms.challenge_bond)?,
+        claimDeadline: U40::from(now + terms.claim_within),
+        executionTime: terms.execution_time,
+        challengeWindow: terms.window,
+        disputeWindow: terms.dispute_window,
+        minReputation: terms.min_reputation,
+        arbiter: terms.arbiter.unwrap_or(session.deployment.trusted_arbiter),
+    };
+    let balance = session
+        .provider
+        .get_balance(poster)
+        .await
+        .map_err(|source| crate::chain::Error::Rpc { action: "eth_getBalance", source: Box::new(source) })?;
+    if balance < terms.payment {
+        return Err(Error::InsufficientFunds {
+            account: poster,
+            balance: format_eth(balance),
+            needed: format_eth(terms.payment),
+            what: "the job's payment, plus gas".into(),
+        });
+    }
+    let (id, sent) = session.agency.post(poster, spec).await?;
+    tracing::info!(job = %short(id), %code, %input, tx = %sent.hash, "posted");
+    Ok(id)
+}
+
+/// One line about a job.
+pub fn describe(view: &JobView) -> String {
+    let state = match view.outcome {
+        Some(outcome) => format!("closed ({outcome:?})"),
+        None => format!("{:?} until {}", view.status(), view.record.deadline),
+    };
+    let result = view.result_cid.as_deref().and_then(|bytes| Cid::from_bytes(bytes).ok());
+    let result = result.map(|cid| format!(", result {cid}")).unwrap_or_default();
+    let worker =
+        if view.record.worker == Address::ZERO { String::new() } else { format!(", worker {}", view.record.worker) };
+    format!(
+        "{:#x}: {state}, payment {} ETH, engine {}{worker}{result}",
+        view.id,
+        format_eth(U256::from(view.spec.payment)),
+        engine_name(view.spec.engine)
+    )
+}
+
+/// The result the market settled on: the challenger's when it was upheld, else the worker's.
+pub fn settled_result(view: &JobView) -> Result<Option<Cid>> {
+    let bytes = match view.outcome {
+        Some(Outcome::ChallengerUpheld) => view.challenge_cid.as_deref(),
+        Some(Outcome::Finalized | Outcome::WorkerUpheld | Outcome::ChallengeForfeited) => view.result_cid.as_deref(),
+        Some(_) => None,
+        None => view.result_cid.as_deref(),
+    };
+    Ok(bytes.map(|bytes| Cid::from_bytes(bytes)).transpose()?)
+}
+
+/// The job's result, fetched and verified against its CID.
+pub async fn result(session: &Session, id: U256) -> Result<(Cid, Vec<u8>)> {
+    let view = session.agency.job(id).await?;
+    let cid = settled_result(&view)?
+        .ok_or_else(|| Error::Usage(format!("job {id:#x} has no result ({})", describe(&view))))?;
+    let bytes = session.content.get(&cid).await?;
+    Ok((cid, bytes))
+}
+
+/// Follows a job until it closes, calling `say` on each change; returns the closed job.
+pub async fn wait(session: &Session, id: U256, say: &mut (dyn FnMut(&str) + Send)) -> Result<JobView> {
+    let poll = std::time::Duration::from_millis(session.config.chain.poll_interval_ms);
+    let mut last = String::new();
+    loop {
+        match session.agency.job(id).await {
+            Ok(view) => {
+                let line = describe(&view);
+                if line != last {
+                    say(&line);
+                    last = line;
+                }
+                if view.outcome.is_some() {
+                    return Ok(view);
+                }
+            }
+            Err(error) => tracing::warn!(job = %short(id), %error, "cannot read the job; retrying"),
+        }
+        tokio::time::sleep(poll).await;
+    }
+}

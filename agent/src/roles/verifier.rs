@@ -1,0 +1,238 @@
+//! `jsjob verify`: re-runs submitted jobs and challenges wrong results.
+//!
+//! For each job another worker submitted, the verifier draws whether to check it (`verify.sample`, drawn
+//! from its own signature over the job id: unpredictable to anyone else, the same after a restart),
+//! re-runs it in the engine build the job names, and compares output CIDs. On a mismatch it challenges
+//! with a seal over its own result and a salt derived from its signature (so a crash between challenge
+//! and reveal loses nothing: the salt and the output are in the database before the challenge is sent,
+//! and could be derived again), then reveals. The arbiter rules; the verifier records its payout and
+//! releases its bond when the job closes, and withdraws its credit above `worker.withdraw_above_eth`.
+//!
+//! Juror and auditor duties (answering when drawn by the jury arbiter or the random audit) are not here
+//! yet: they become more arms of the `match` in `Verifier::step` (a `Disputed` job whose arbiter drew this
+//! account; a `Submitted` job under audit) once the jury contract exposes the draw. Today the only
+//! arbiter is the trusted one, whose owner rules.
+
+use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
+
+use alloy::{
+    primitives::{Address, B256, U256, keccak256},
+    signers::{SignerSync, local::PrivateKeySigner},
+};
+
+use super::{Result, Session, Watcher, seams::Engines, short};
+use crate::{
+    chain::job::{self, JobView, Status},
+    cid::Cid,
+    state::{Action, LedgerEntry, Role, State, Step},
+};
+
+/// The verifier's loop state.
+pub struct Verifier {
+    session: Arc<Session>,
+    state: State,
+    engines: Engines,
+    signer: PrivateKeySigner,
+    me: Address,
+    sample: f64,
+}
+
+impl Verifier {
+    /// A verifier for the session's key.
+    pub async fn new(session: Arc<Session>) -> Result<Self> {
+        let state = session.open_state()?;
+        let engines = session.engines().await?;
+        let signer = session.signer.clone().ok_or_else(|| super::Error::Usage("verify needs a key".into()))?;
+        let me = signer.address();
+        let sample = session.config.verify.sample;
+        Ok(Self { session, state, engines, signer, me, sample })
+    }
+
+    /// Runs until `stop` resolves; a failed poll is logged and retried.
+    pub async fn run(self, stop: impl Future<Output = ()>) -> Result<()> {
+        let mut watcher = Watcher::new(self.session.source(), &self.state)?;
+        let withdraw_above = self.session.config.worker.withdraw_above()?;
+        let poll = Duration::from_millis(self.session.config.chain.poll_interval_ms);
+        tracing::info!(account = %self.me, sample = self.sample, "verifier started");
+        tokio::pin!(stop);
+        loop {
+            if let Err(error) = self.tick(&mut watcher, withdraw_above).await {
+                tracing::warn!(%error, "poll failed; retrying");
+            }
+            tokio::select! {
+                () = &mut stop => break,
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+        Ok(())
+    }
+
+    async fn tick(&self, watcher: &mut Watcher, withdraw_above: U256) -> Result<()> {
+        watcher.sync(&self.session.provider, &self.state).await?;
+        let jobs: BTreeMap<U256, JobView> = watcher.jobs().clone();
+        for view in jobs.into_values() {
+            let id = view.id;
+            if let Err(error) = self.step(view).await {
+                tracing::warn!(job = %short(id), %error, "verification step failed");
+            }
+        }
+        self.session.withdraw_above(Some(&self.state), withdraw_above).await?;
+        Ok(())
+    }
+
+    async fn step(&self, view: JobView) -> Result<()> {
+        let id = view.id;
+        let entry = self.state.job(id)?;
+        if let Some(outcome) = view.outcome {
+            return super::record_close(&self.state, &view, outcome, Role::Verifier, self.me);
+        }
+        if entry.as_ref().is_some_and(|e| e.intent.is_some()) {
+            if !self.session.settle_pending(Duration::ZERO).await? {
+                return Ok(());
+            }
+            self.state.update(id, |e| e.intent = None)?;
+        }
+        let entry = entry.unwrap_or_default();
+        match view.status() {
+            Status::Submitted
+                if view.record.worker != self.me && entry.role == Role::None && entry.step == Step::Seen =>
+            {
+                if !self.sampled(id) {
+                    tracing::info!(job = %short(id), sample = self.sample, "not drawn for verification");
+                    self.state.update(id, |e| {
+                        e.step = Step::Skipped;
+                        e.note = Some("not drawn for verification".into());
+                    })?;
+                    return Ok(());
+                }
+                self.check(view).await
+            }
+            Status::Challenged if view.record.challenger == self.me && entry.step != Step::Revealed => {
+                self.reveal(&view).await
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether this verifier checks job `id`: drawn from its own signature, so nobody else can predict it.
+    fn sampled(&self, id: U256) -> bool {
+        if self.sample >= 1.0 {
+            return true;
+        }
+        let message =
+            [b"jsjob sample".as_slice(), self.session.deployment.job_agency.as_slice(), &id.to_be_bytes::<32>()]
+                .concat();
+        let Ok(signature) = self.signer.sign_message_sync(&message) else { return false };
+        let draw = keccak256(signature.as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&draw[..8]);
+        (u64::from_be_bytes(first) as f64) < self.sample * (u64::MAX as f64)
+    }
+
+    /// Re-runs a submitted job; challenges and reveals when its output differs.
+    async fn check(&self, view: JobView) -> Result<()> {
+        let id = view.id;
+        let Some(submitted) = view.result_cid.as_deref().map(|bytes| Cid::from_bytes(bytes)).transpose()? else {
+            return Ok(());
+        };
+        let max = self.session.config.worker.max_input_bytes;
+        let own = match self.session.fetch(&view, max).await {
+            Ok((code, input)) => self.session.execute(&self.engines, &view, &code, &input).await,
+            Err(error) => Err(error),
+        };
+        let own = match own {
+            Ok(cid) => cid,
+            Err(error) => {
+                tracing::warn!(job = %short(id), %error, "cannot re-run the job");
+                self.state.update(id, |e| {
+                    e.step = Step::Skipped;
+                    e.note = Some(error.to_string());
+                })?;
+                return Ok(());
+            }
+        };
+        if own == submitted {
+            tracing::info!(job = %short(id), result = %own, "the submitted result is right");
+            self.state.update(id, |e| {
+                e.role = Role::Verifier;
+                e.step = Step::Agreed;
+                e.output = Some(own.to_string());
+            })?;
+            return Ok(());
+        }
+        let salt = challenge_salt(&self.signer, self.session.deployment.job_agency, id, &own)?;
+        let seal = job::seal(id, self.me, own.as_bytes(), salt);
+        // Output and salt are written before the challenge is sent: the reveal never depends on memory.
+        self.state.update(id, |e| {
+            e.role = Role::Verifier;
+            e.output = Some(own.to_string());
+            e.salt = Some(salt);
+            e.intent = Some(Action::Challenge);
+        })?;
+        tracing::warn!(job = %short(id), submitted = %submitted, computed = %own, "wrong result: challenging");
+        let sent = self.session.agency.challenge(self.me, id, &view.record, seal).await;
+        let sent = match sent {
+            Ok(sent) => sent,
+            Err(error) => {
+                self.state.update(id, |e| {
+                    e.intent = None;
+                    e.note = Some(error.to_string());
+                })?;
+                return Err(error.into());
+            }
+        };
+        let bond = U256::from(view.record.challengeBond);
+        let locked = LedgerEntry { kind: "bond".into(), job: Some(id), amount: bond, tx: Some(sent.hash) };
+        self.state.update_and_record(
+            id,
+            |e| {
+                e.intent = None;
+                e.step = Step::Challenged;
+                e.bond = bond;
+            },
+            Some(&locked),
+        )?;
+        let mut jobs = BTreeMap::from([(id, view)]);
+        for event in &sent.events {
+            job::apply(&mut jobs, event).map_err(crate::chain::Error::from)?;
+        }
+        match jobs.remove(&id) {
+            Some(challenged) => self.reveal(&challenged).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Opens the seal with the output and salt recorded before the challenge.
+    async fn reveal(&self, view: &JobView) -> Result<()> {
+        let id = view.id;
+        let entry = self.state.job(id)?.unwrap_or_default();
+        let (Some(output), Some(salt)) = (entry.output.as_deref(), entry.salt) else {
+            return Err(super::Error::Inconsistent(format!(
+                "job {}: challenged, but no output and salt recorded",
+                short(id)
+            )));
+        };
+        let cid: Cid = output.parse()?;
+        self.state.update(id, |e| {
+            e.role = Role::Verifier;
+            e.step = Step::Challenged;
+            e.bond = U256::from(view.record.challengeBond);
+            e.intent = Some(Action::Reveal);
+        })?;
+        let sent = self.session.agency.reveal(self.me, id, &view.record, cid.as_bytes(), salt).await;
+        self.state.update(id, |e| e.intent = None)?;
+        let sent = sent?;
+        self.state.update(id, |e| e.step = Step::Revealed)?;
+        tracing::info!(job = %short(id), result = %cid, tx = %sent.hash, "revealed; the arbiter rules next");
+        Ok(())
+    }
+}
+
+/// The challenge salt: a hash of the verifier's signature over the agency, the job and its result.
+/// Secret until revealed (nobody else can sign), and the same every time.
+pub fn challenge_salt(signer: &PrivateKeySigner, agency: Address, id: U256, cid: &Cid) -> Result<B256> {
+    let message =
+        [b"jsjob challenge salt".as_slice(), agency.as_slice(), &id.to_be_bytes::<32>(), cid.as_bytes()].concat();
+    let signature = signer.sign_message_sync(&message)?;
+    Ok(keccak256(signature.as_bytes()))
+}

@@ -26,3 +26,23 @@ async fn runs_the_demo_job_to_canonical_json() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn jsjob_run_runs_a_job_file_and_names_its_output_by_cid() {
+    let dir = std::env::temp_dir().join(format!("jsjob-run-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (code, input) = (dir.join("job.js"), dir.join("input.json"));
+    std::fs::write(&code, "function jsJobRun(input, options) { return { sum: input.a + input.b, options }; }")
+        .expect("code");
+    std::fs::write(&input, r#"{"b": 2, "a": 1}"#).expect("input");
+    let run = jsjob::exec::run_local(jsjob::exec::EngineKind::V8, &code, Some(&input), Some(r#"{"k":true}"#))
+        .await
+        .expect("runs");
+    assert_eq!(run.output.bytes, br#"{"options":{"k":true},"sum":3}"#);
+    assert_eq!(run.engine, "v8/deno-2.9.6");
+    let cid = run.cid.expect("a small output has a raw-leaf CID");
+    assert_eq!(cid, jsjob::cid::Cid::raw_leaf(&run.output.bytes).expect("cid"));
+    let missing = jsjob::exec::run_local(jsjob::exec::EngineKind::V8, &dir.join("none.js"), None, None).await;
+    assert!(missing.expect_err("no such file").to_string().contains("none.js"));
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}

@@ -2,8 +2,8 @@
 //! one job to one process, and reading its outcome.
 //!
 //! Every process runs in a cleared environment (`TZ=UTC`, `LANG=C`), in its own process group (killed
-//! whole at the deadline), under rlimits: CPU seconds, data segment, file size 0 (it can write no file),
-//! no core dumps. `RLIMIT_AS` cannot be used: V8 reserves tens of GiB of address space up front.
+//! whole at the deadline), under rlimits set before it gets its job: CPU seconds, data segment, file size 0
+//! (it can write no file), no core dumps. `RLIMIT_AS` cannot be used: V8 reserves tens of GiB of address space up front.
 
 use std::{
     collections::VecDeque,
@@ -201,7 +201,9 @@ impl Engine for Sandbox {
             .pool
             .take()
             .map_err(|source| Error::Spawn { program: self.pool.launcher.program.display().to_string(), source })?;
-        self.pool.refill_in_background();
+        // Refill once this job is over, whatever its end: a new process then competes neither with this job
+        // for the CPU nor with its answer for this thread.
+        let _refill = RefillOnDrop(&self.pool);
         let started = Instant::now();
         let io = |source| Error::Io { engine: self.id.clone(), source };
         let (Some(mut stdin), Some(stdout), Some(stderr)) =
@@ -296,25 +298,24 @@ impl Launcher {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .process_group(0);
-        let (data, cpu) = (self.data, self.cpu);
-        // SAFETY: between fork and exec, only async-signal-safe calls (setrlimit) on values copied in.
-        unsafe {
-            command.pre_exec(move || {
-                for (resource, soft, hard) in [
-                    (libc::RLIMIT_CPU, cpu, cpu + 1),
-                    (libc::RLIMIT_DATA, data, data),
-                    (libc::RLIMIT_FSIZE, 0, 0),
-                    (libc::RLIMIT_CORE, 0, 0),
-                ] {
-                    let limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
-                    if libc::setrlimit(resource, &limit) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                }
-                Ok(())
-            });
+        let child = command.spawn()?;
+        // The limits are set from here, on the running process, rather than between fork and exec: that
+        // keeps the fast spawn path (no fork of the agent's address space), and the process cannot run any
+        // job code before it reads its job, which it only gets afterwards.
+        let pid = child.id().and_then(|pid| i32::try_from(pid).ok()).unwrap_or(0);
+        for (resource, soft, hard) in [
+            (libc::RLIMIT_CPU, self.cpu, self.cpu + 1),
+            (libc::RLIMIT_DATA, self.data, self.data),
+            (libc::RLIMIT_FSIZE, 0, 0),
+            (libc::RLIMIT_CORE, 0, 0),
+        ] {
+            let limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+            // SAFETY: prlimit(2) on our own child with a valid rlimit and no old-limit pointer.
+            if unsafe { libc::prlimit(pid, resource, &limit, std::ptr::null_mut()) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
         }
-        command.spawn()
+        Ok(child)
     }
 }
 
@@ -354,7 +355,7 @@ impl Pool {
         }
     }
 
-    /// Refills the pool off the job's path: in a task when a runtime is there, else at once.
+    /// Refills the pool off the job's path: on a blocking-task thread when a runtime is there, else at once.
     fn refill_in_background(self: &Arc<Self>) {
         if self.size() == 0 {
             return;
@@ -362,10 +363,19 @@ impl Pool {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 let pool = Arc::clone(self);
-                runtime.spawn(async move { pool.fill() });
+                runtime.spawn_blocking(move || pool.fill());
             }
             Err(_) => self.fill(),
         }
+    }
+}
+
+/// Refills a pool when dropped.
+struct RefillOnDrop<'a>(&'a Arc<Pool>);
+
+impl Drop for RefillOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.refill_in_background();
     }
 }
 

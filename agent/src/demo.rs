@@ -31,7 +31,7 @@ use crate::{
     cid::Cid,
     devnet::{self, Anvil, DEV_KEYS},
     exec::{self, Engine, JobInput, Limits, Sandbox, Seed},
-    store::{self, AddOptions, MemoryStore, Store},
+    store::{self, MemoryStore, Store},
     tools::{self, Toolchain},
 };
 
@@ -338,8 +338,8 @@ impl<'a> Demo<'a> {
 
     /// The poster stores the demo code and input and posts a job for them.
     pub async fn post(&mut self, poster: &Actor) -> Result<U256> {
-        let code = self.store.add(DEMO_CODE, AddOptions::V1).await?;
-        let input = self.store.add(DEMO_INPUT, AddOptions::V1).await?;
+        let code = self.store.put(DEMO_CODE).await?;
+        let input = self.store.put(DEMO_INPUT).await?;
         let now = devnet::chain_time(self.agency.provider()).await?;
         let spec = demo_spec(&code, &input, B256::from(self.engine.engine_word()), self.agency.arbiter_address(), now);
         let payment = U256::from(spec.payment);
@@ -384,7 +384,7 @@ impl<'a> Demo<'a> {
                 output
             }
         };
-        let cid = self.store.add(&output, AddOptions::V1).await?;
+        let cid = self.store.put(&output).await?;
         let view = self.agency.job(job_id).await?;
         let sent = self.agency.submit(worker.address(), job_id, &view.record, cid.as_bytes()).await?;
         self.tx(worker, "submit", &sent, &format!("result {cid}; challengeable for {} s", view.record.challengeWindow));
@@ -398,7 +398,7 @@ impl<'a> Demo<'a> {
         expect_status(&view, Status::Submitted)?;
         let submitted = submitted_cid(&view)?;
         let output = self.execute(verifier, &view).await?;
-        let cid = self.store.add(&output, AddOptions::V1).await?;
+        let cid = self.store.put(&output).await?;
         if cid == submitted {
             self.line(verifier, "agrees", None, &format!("its output {cid} is the submitted result"));
             return Ok(None);

@@ -47,13 +47,13 @@ pub struct LocalRun {
     pub engine: String,
     /// The output.
     pub output: Output,
-    /// The output's CID, as `ipfs add` names the output file (CIDv0, Kubo's defaults).
+    /// The output's CID, as a worker's store names it when it submits (`ipfs add --cid-version=1`).
     pub cid: Cid,
 }
 
 /// Runs the job at `code` on the input file at `input` (none: empty input) with inline `options`, as a
 /// worker would, under the default limits. A local run has no job id: the seed is derived from an empty
-/// job id and the input's CID as `ipfs add` names it.
+/// job id and the input's CID as the store names it.
 pub async fn run_local(
     kind: EngineKind,
     code: &Path,
@@ -72,8 +72,8 @@ pub async fn run_local(
         EngineKind::QuickJs => Sandbox::quickjs(&find_sandbox_binary()?, Limits::default()).await?,
     }
     .with_pool(0);
-    let seed = Seed::derive(&[], cid_of(&input, &AddOptions::V0).as_bytes());
+    let seed = Seed::derive(&[], cid_of(&input, &AddOptions::V1).as_bytes());
     let output = engine.run(JobInput { code: &code, input: &input, options: options.map(str::as_bytes), seed }).await?;
-    let cid = cid_of(&output.bytes, &AddOptions::V0);
+    let cid = cid_of(&output.bytes, &AddOptions::V1);
     Ok(LocalRun { engine: engine.id().to_owned(), output, cid })
 }

@@ -202,7 +202,7 @@ async fn reorg_around_a_claim_is_undone_and_the_job_redone() {
     let code = net.file("slow.js", SLOW_JOB);
     let input_text = "1000";
     // Named as `store.put` (and `ipfs add`) names it, so that serving it below makes it fetchable.
-    let input_cid = jsjob::store::cid_of(input_text.as_bytes(), &Default::default()).to_string();
+    let input_cid = jsjob::store::cid_of(input_text.as_bytes(), &jsjob::store::AddOptions::V1).to_string();
     let worker = net.spawn("worker", WORKER, "worker", None, &[]);
     // The input is not served yet, so the worker cannot claim before the snapshot.
     let id = net.post(&code, &input_cid, &[]).await;

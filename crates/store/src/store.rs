@@ -25,9 +25,11 @@ pub trait Store: Send + Sync {
     /// Pins a file (fetching it whole if need be) so that it is kept.
     fn pin<'a>(&'a self, cid: &'a Cid) -> BoxFuture<'a, Result<()>>;
 
-    /// Adds a file as `ipfs add` does by default (CIDv0, dag-pb leaves).
+    /// Adds a file in the form the agent names job contents by: CIDv1 with raw leaves
+    /// (`ipfs add --cid-version=1`), which for content of one chunk is [`Cid::raw_leaf`]. Kubo's default
+    /// form (CIDv0) is `add(content, AddOptions::V0)`.
     fn put<'a>(&'a self, content: &'a [u8]) -> BoxFuture<'a, Result<Cid>> {
-        self.add(content, AddOptions::V0)
+        self.add(content, AddOptions::V1)
     }
 }
 

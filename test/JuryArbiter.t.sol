@@ -632,25 +632,22 @@ contract JuryArbiter_Withdraw_Test is JuryTest {
     }
 
     function test_withdraw_receiverRejects_keepsCredit_reverts() public {
-        Rejecter r = new Rejecter(jury);
-        vm.deal(address(r), STAKE);
-        r.join();
-        r.leave();
-        vm.warp(block.timestamp + COOLDOWN);
-        r.unstake();
-        vm.expectRevert(abi.encodeWithSelector(IJuryArbiter.JuryArbiter_TransferFailed.selector));
-        r.take();
-        assertEq(jury.creditOf(address(r)), STAKE);
+        _expectWithdrawFails(new Rejecter(jury));
     }
 
+    /// The inner withdraw hits the lock, so the transfer fails and the whole call reverts.
     function test_withdraw_reentry_reverts() public {
-        Reenterer r = new Reenterer(jury);
+        _expectWithdrawFails(new Reenterer(jury));
+    }
+
+    /// Gives the verifier contract `r` a credit of its unstaked stake, then checks its withdrawal fails and
+    /// leaves the credit.
+    function _expectWithdrawFails(Rejecter r) internal {
         vm.deal(address(r), STAKE);
         r.join();
         r.leave();
         vm.warp(block.timestamp + COOLDOWN);
         r.unstake();
-        // The inner withdraw hits the lock, so the transfer fails and the whole call reverts.
         vm.expectRevert(abi.encodeWithSelector(IJuryArbiter.JuryArbiter_TransferFailed.selector));
         r.take();
         assertEq(jury.creditOf(address(r)), STAKE);

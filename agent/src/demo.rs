@@ -17,7 +17,11 @@ use std::{
 };
 
 use alloy::{
-    primitives::{Address, B256, Bytes, I256, U256, aliases::{U40, U96}, keccak256},
+    primitives::{
+        Address, B256, Bytes, I256, U256,
+        aliases::{U40, U96},
+        keccak256,
+    },
     providers::Provider,
     signers::{Signer, local::PrivateKeySigner},
 };

@@ -485,13 +485,17 @@ contract JuryArbiter_Settle_Test is JuryTest {
         return address(agency).balance + address(jury).balance;
     }
 
-    function test_settle_unanimousWorker_rulesAndPays_succeeds() public {
+    /// Scenario: a dishonest challenger disputes a right result; every juror re-runs the job and sides with the
+    /// worker. The challenger loses its bond (to the worker, less the jury's fee) and a dispute on its record.
+    function test_settle_dishonestChallenger_losesBond_succeeds() public {
         uint256 total = _total();
         _vote(id, drawn, _cids3(RESULT_CID, RESULT_CID, RESULT_CID));
         vm.expectEmit(address(jury));
         emit IJuryArbiter.Rewarded(id, drawn[0], FEE / 3 + FEE % 3);
         jury.settle(id, job);
         assertEq(agency.creditOf(worker), POT - FEE);
+        assertEq(agency.creditOf(challenger), 0);
+        assertEq(agency.reputation(challenger).disputesLost, 1);
         assertEq(agency.creditOf(address(jury)), 0);
         assertEq(agency.jobHash(id), bytes32(0));
         assertEq(jury.creditOf(drawn[0]), FEE / 3 + FEE % 3);
@@ -508,7 +512,7 @@ contract JuryArbiter_Settle_Test is JuryTest {
 
     /// Scenario: two jurors re-run the job and side with the challenger; a third colludes with the worker. The
     /// challenger wins, the colluder loses `SLASH`, the honest two share the fee and the colluder's stake.
-    function test_settle_collidingMinority_losesStake_succeeds() public {
+    function test_settle_colludingMinority_losesStake_succeeds() public {
         uint256 total = _total();
         _vote(id, drawn, _cids3(OTHER_CID, RESULT_CID, OTHER_CID));
         vm.expectEmit(address(jury));

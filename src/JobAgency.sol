@@ -453,12 +453,14 @@ contract JobAgency is IJobAgency {
         if (arbiter == 0) revert JobAgency_ZeroArbiter();
         // The fee comes out of the losing side's bond, so it must fit in either bond.
         // forge-lint: disable-next-line(unsafe-typecast)
-        if (arbiterFee > workerBond || arbiterFee > challengeBond) revert JobAgency_ArbiterFeeOverBond(uint96(arbiterFee));
+        if (arbiterFee > workerBond || arbiterFee > challengeBond) {
+            revert JobAgency_ArbiterFeeOverBond(uint96(arbiterFee));
+        }
         unchecked {
             // `period - 1 >= MAX_PERIOD` is `period == 0 || period > MAX_PERIOD` (zero wraps around).
             if (
-                claimDeadline <= block.timestamp || executionTime - 1 >= MAX_PERIOD || challengeWindow - 1 >= MAX_PERIOD
-                    || disputeWindow - 1 >= MAX_PERIOD
+                claimDeadline <= block.timestamp || executionTime - 1 >= MAX_PERIOD
+                    || challengeWindow - 1 >= MAX_PERIOD || disputeWindow - 1 >= MAX_PERIOD
             ) revert JobAgency_InvalidTimes();
         }
     }

@@ -379,7 +379,11 @@ contract JuryArbiter is IJuryArbiter {
     ///      the jury is full. Each step draws uniformly from the positions not yet drawn, so every jury of
     ///      eligible verifiers is equally likely. At most three parties are skipped, so it takes at most
     ///      `jurors + 3` steps.
-    function _drawJurors(bytes32 seed, IJobAgency.Job calldata job) private view returns (address[] memory drawn_) {
+    function _drawJurors(bytes32 seed, IJobAgency.Job calldata job)
+        private
+        view
+        returns (address[] memory drawn_)
+    {
         uint256 n = _pool.length;
         uint256 k = jurors;
         drawn_ = new address[](k);

@@ -3,11 +3,12 @@ pragma solidity 0.8.30;
 
 import {IJobAgency} from "./interfaces/IJobAgency.sol";
 import {CidLib} from "./libraries/CidLib.sol";
+import {CreditLib} from "./libraries/CreditLib.sol";
 
 /// @title JobAgency
 /// @notice Escrow, bonds, challenge windows and credits for JavaScript jobs. See `IJobAgency` for the rules.
 /// @dev Gas design: one storage word per live job (the hash of its `Job` record) and one word per address
-///      (credit and reputation counters together). A record is 17 static words; its hash is taken over
+///      (credit and reputation counters together). A record is 18 static words; its hash is taken over
 ///      the raw calldata, which is safe because any bytes that hash to the stored value are the exact
 ///      clean encoding that was stored.
 contract JobAgency is IJobAgency {
@@ -21,8 +22,8 @@ contract JobAgency is IJobAgency {
     /// @inheritdoc IJobAgency
     uint256 public constant MAX_PERIOD = 365 days;
 
-    /// @dev Size of an ABI-encoded `Job`: 17 words.
-    uint256 private constant _JOB_SIZE = 17 * 32;
+    /// @dev Size of an ABI-encoded `Job`: 18 words.
+    uint256 private constant _JOB_SIZE = 18 * 32;
 
     /// @dev Transient slot of the reentrancy lock held while `withdraw` sends ETH.
     ///      keccak256("jsjob.JobAgency.lock") - 1.
@@ -57,15 +58,7 @@ contract JobAgency is IJobAgency {
         CidLib.check(spec.codeCid);
         CidLib.check(spec.inputCid);
         _checkOptions(spec.options);
-        if (spec.engine == bytes32(0)) revert JobAgency_InvalidEngine();
-        if (spec.payment == 0) revert JobAgency_ZeroPayment();
-        if (msg.value != spec.payment) revert JobAgency_WrongValue(spec.payment, msg.value);
-        if (spec.arbiter == address(0)) revert JobAgency_ZeroArbiter();
-        if (
-            spec.claimDeadline <= block.timestamp || spec.executionTime == 0 || spec.challengeWindow == 0
-                || spec.disputeWindow == 0 || spec.executionTime > MAX_PERIOD || spec.challengeWindow > MAX_PERIOD
-                || spec.disputeWindow > MAX_PERIOD
-        ) revert JobAgency_InvalidTimes();
+        _checkTerms();
 
         bytes32 specHash = keccak256(encoded);
         jobId_ = jobIdOf(msg.sender, block.number, specHash);
@@ -188,7 +181,10 @@ contract JobAgency is IJobAgency {
         if (msg.sender != job.arbiter) revert JobAgency_Unauthorized(msg.sender);
         if (block.timestamp > job.deadline) revert JobAgency_DeadlinePassed(job.deadline);
         delete _jobs[jobId];
-        uint256 pot = uint256(job.payment) + job.workerBond + job.challengeBond;
+        // The arbiter's fee comes out of the loser's bond (both bonds on `Neither`); `post` bounded it by
+        // the smaller bond, so the winner still gets at least its own stake back.
+        uint256 fee = job.arbiterFee;
+        uint256 pot = uint256(job.payment) + job.workerBond + job.challengeBond - fee;
         Outcome outcome;
         if (ruling == Ruling.WorkerRight) {
             _addToAccount(job.worker, _ONE_FINALIZED + pot);
@@ -206,6 +202,7 @@ contract JobAgency is IJobAgency {
         } else {
             revert JobAgency_InvalidRuling();
         }
+        if (fee != 0) _addToAccount(job.arbiter, fee);
         emit JobClosed(jobId, outcome);
     }
 
@@ -264,23 +261,12 @@ contract JobAgency is IJobAgency {
     function withdraw() external {
         // The lock stops re-entry into `withdraw` from the receiver. The other functions make no external
         // call, and the credit is cleared before the transfer, so they need no lock.
-        uint256 locked;
-        assembly ("memory-safe") {
-            locked := tload(_LOCK_SLOT)
-        }
-        if (locked != 0) revert JobAgency_Reentrancy();
+        if (CreditLib.isLocked(_LOCK_SLOT)) revert JobAgency_Reentrancy();
         uint256 word = _accounts[msg.sender];
         uint256 amount = word & _CREDIT_MASK;
         if (amount == 0) revert JobAgency_NoCredit();
         _accounts[msg.sender] = word - amount;
-        bool ok;
-        assembly ("memory-safe") {
-            tstore(_LOCK_SLOT, 1)
-            // No return data is copied: a receiver cannot make the sender pay for a huge return.
-            ok := call(gas(), caller(), amount, 0, 0, 0, 0)
-            tstore(_LOCK_SLOT, 0)
-        }
-        if (!ok) revert JobAgency_TransferFailed();
+        if (!CreditLib.sendToCaller(_LOCK_SLOT, amount)) revert JobAgency_TransferFailed();
         emit Withdrawn(msg.sender, amount);
     }
 
@@ -369,8 +355,8 @@ contract JobAgency is IJobAgency {
         }
     }
 
-    /// @dev The Open record of a job posted with `post(spec)` by the caller: words 2-10 are copied from the
-    ///      spec's static head words 4-12 (see `Job`), which `_canonicalSpec` has checked are clean.
+    /// @dev The Open record of a job posted with `post(spec)` by the caller: words 2-11 are copied from the
+    ///      spec's static head words 4-13 (see `Job`), which `_canonicalSpec` has checked are clean.
     function _newRecord(bytes32 specHash) private view returns (Job memory job_) {
         assembly ("memory-safe") {
             job_ := mload(0x40)
@@ -378,13 +364,13 @@ contract JobAgency is IJobAgency {
             mstore(job_, specHash)
             mstore(add(job_, 0x20), caller())
             // spec head starts at 0x24; word 4 (payment) is at 0x24 + 0x80.
-            calldatacopy(add(job_, 0x40), 0xa4, 0x120)
-            mstore(add(job_, 0x160), 1) // Status.Open
-            mstore(add(job_, 0x180), 0) // worker
-            mstore(add(job_, 0x1a0), calldataload(0x104)) // deadline = claimDeadline (spec word 7)
-            mstore(add(job_, 0x1c0), 0) // result
-            mstore(add(job_, 0x1e0), 0) // challenger
-            mstore(add(job_, 0x200), 0) // challenge
+            calldatacopy(add(job_, 0x40), 0xa4, 0x140)
+            mstore(add(job_, 0x180), 1) // Status.Open
+            mstore(add(job_, 0x1a0), 0) // worker
+            mstore(add(job_, 0x1c0), calldataload(0x124)) // deadline = claimDeadline (spec word 8)
+            mstore(add(job_, 0x1e0), 0) // result
+            mstore(add(job_, 0x200), 0) // challenger
+            mstore(add(job_, 0x220), 0) // challenge
         }
     }
 
@@ -396,9 +382,9 @@ contract JobAgency is IJobAgency {
         bool canonical;
         assembly ("memory-safe") {
             // 0x04: offset of the tuple (0x20); 0x24: the tuple; head words 0..2 hold the offsets of
-            // codeCid, inputCid and options; the heads take 13 words, so the first tail is at 0x1a0.
+            // codeCid, inputCid and options; the heads take 14 words, so the first tail is at 0x1c0.
             canonical := eq(calldataload(0x04), 0x20)
-            let expected := 0x1a0
+            let expected := 0x1c0
             for { let k := 0 } lt(k, 3) { k := add(k, 1) } {
                 canonical := and(canonical, eq(calldataload(add(0x24, shl(5, k))), expected))
                 let len := calldataload(add(0x24, expected))
@@ -413,16 +399,17 @@ contract JobAgency is IJobAgency {
                 expected := add(expected, add(0x20, and(add(len, 0x1f), not(0x1f))))
             }
             canonical := and(canonical, eq(calldatasize(), add(0x24, expected)))
-            // Static words 4-12 must fit their types: `post` copies them into the record unchanged, and
+            // Static words 4-13 must fit their types: `post` copies them into the record unchanged, and
             // a record with a dirty word could never be acted on again.
             let dirty := or(shr(96, calldataload(0xa4)), shr(96, calldataload(0xc4))) // payment, workerBond
             dirty := or(dirty, shr(96, calldataload(0xe4))) // challengeBond
-            dirty := or(dirty, shr(40, calldataload(0x104))) // claimDeadline
-            dirty := or(dirty, shr(32, calldataload(0x124))) // executionTime
-            dirty := or(dirty, shr(32, calldataload(0x144))) // challengeWindow
-            dirty := or(dirty, shr(32, calldataload(0x164))) // disputeWindow
-            dirty := or(dirty, shr(32, calldataload(0x184))) // minReputation
-            dirty := or(dirty, shr(160, calldataload(0x1a4))) // arbiter
+            dirty := or(dirty, shr(96, calldataload(0x104))) // arbiterFee
+            dirty := or(dirty, shr(40, calldataload(0x124))) // claimDeadline
+            dirty := or(dirty, shr(32, calldataload(0x144))) // executionTime
+            dirty := or(dirty, shr(32, calldataload(0x164))) // challengeWindow
+            dirty := or(dirty, shr(32, calldataload(0x184))) // disputeWindow
+            dirty := or(dirty, shr(32, calldataload(0x1a4))) // minReputation
+            dirty := or(dirty, shr(160, calldataload(0x1c4))) // arbiter
             canonical := and(canonical, iszero(dirty))
             encoded_ := mload(0x40)
             // The encoding of a one-member tuple (spec) includes the leading offset word.
@@ -432,6 +419,50 @@ contract JobAgency is IJobAgency {
             mstore(0x40, add(add(encoded_, 0x20), size))
         }
         if (!canonical) revert JobAgency_NonCanonicalCalldata();
+    }
+
+    /// @dev Checks the spec's static terms (engine, amounts, arbiter, times). It reads the head words of `post`'s
+    ///      calldata directly: `_canonicalSpec` has already checked that every one of them is clean, so the
+    ///      raw words are the values, and skipping Solidity's per-access cleanup keeps `post` under its target.
+    function _checkTerms() private view {
+        uint256 engine;
+        uint256 payment;
+        uint256 workerBond;
+        uint256 challengeBond;
+        uint256 arbiterFee;
+        uint256 claimDeadline;
+        uint256 executionTime;
+        uint256 challengeWindow;
+        uint256 disputeWindow;
+        uint256 arbiter;
+        assembly ("memory-safe") {
+            engine := calldataload(0x84)
+            payment := calldataload(0xa4)
+            workerBond := calldataload(0xc4)
+            challengeBond := calldataload(0xe4)
+            arbiterFee := calldataload(0x104)
+            claimDeadline := calldataload(0x124)
+            executionTime := calldataload(0x144)
+            challengeWindow := calldataload(0x164)
+            disputeWindow := calldataload(0x184)
+            arbiter := calldataload(0x1c4)
+        }
+        if (engine == 0) revert JobAgency_InvalidEngine();
+        if (payment == 0) revert JobAgency_ZeroPayment();
+        if (msg.value != payment) revert JobAgency_WrongValue(payment, msg.value);
+        if (arbiter == 0) revert JobAgency_ZeroArbiter();
+        // The fee comes out of the losing side's bond, so it must fit in either bond.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (arbiterFee > workerBond || arbiterFee > challengeBond) {
+            revert JobAgency_ArbiterFeeOverBond(uint96(arbiterFee));
+        }
+        unchecked {
+            // `period - 1 >= MAX_PERIOD` is `period == 0 || period > MAX_PERIOD` (zero wraps around).
+            if (
+                claimDeadline <= block.timestamp || executionTime - 1 >= MAX_PERIOD
+                    || challengeWindow - 1 >= MAX_PERIOD || disputeWindow - 1 >= MAX_PERIOD
+            ) revert JobAgency_InvalidTimes();
+        }
     }
 
     /// @dev Checks the tagged options encoding documented on `JobSpec.options`.
@@ -473,7 +504,7 @@ contract JobAgency is IJobAgency {
         }
     }
 
-    /// @dev A memory struct of value types is laid out as its ABI encoding: 17 consecutive words.
+    /// @dev A memory struct of value types is laid out as its ABI encoding: 18 consecutive words.
     function _hashMemory(Job memory job) private pure returns (bytes32 hash_) {
         assembly ("memory-safe") {
             hash_ := keccak256(job, _JOB_SIZE)

@@ -105,6 +105,21 @@ contract JobAgency_Post_Test is AgencyTest {
         _expectPostRevert(spec, abi.encodeWithSelector(IJobAgency.JobAgency_ZeroArbiter.selector));
     }
 
+    function test_post_arbiterFeeOverEitherBond_reverts() public {
+        IJobAgency.JobSpec memory spec = _spec();
+        spec.arbiterFee = WORKER_BOND + 1; // fits the challenge bond, not the worker bond
+        _expectPostRevert(
+            spec, abi.encodeWithSelector(IJobAgency.JobAgency_ArbiterFeeOverBond.selector, spec.arbiterFee)
+        );
+        spec.workerBond = CHALLENGE_BOND + 1;
+        spec.arbiterFee = CHALLENGE_BOND + 1; // fits the worker bond, not the challenge bond
+        _expectPostRevert(
+            spec, abi.encodeWithSelector(IJobAgency.JobAgency_ArbiterFeeOverBond.selector, spec.arbiterFee)
+        );
+        spec.arbiterFee = CHALLENGE_BOND; // the smaller bond exactly
+        _post(spec);
+    }
+
     function test_post_badTimes_reverts() public {
         bytes memory err = abi.encodeWithSelector(IJobAgency.JobAgency_InvalidTimes.selector);
         IJobAgency.JobSpec memory spec = _spec();
@@ -570,6 +585,41 @@ contract JobAgency_Resolve_Test is AgencyTest {
         assertEq(agency.creditOf(poster), POT);
         assertEq(agency.reputation(worker).disputesLost, 1);
         assertEq(agency.reputation(challenger).disputesLost, 1);
+    }
+
+    /// The arbiter's fee comes out of the loser's bond and is credited to the arbiter, for every ruling.
+    function testFuzz_resolve_arbiterFeeFromLoser_succeeds(uint96 fee, uint8 rulingSeed) public {
+        IJobAgency.JobSpec memory spec = _spec();
+        spec.arbiterFee = uint96(bound(fee, 0, WORKER_BOND < CHALLENGE_BOND ? WORKER_BOND : CHALLENGE_BOND));
+        (uint256 id, IJobAgency.Job memory job) = _post(spec);
+        job = _claim(id, job, worker);
+        job = _submit(id, job, RESULT_CID);
+        job = _challenge(id, job, challenger, OTHER_CID);
+        job = _reveal(id, job, OTHER_CID);
+        IJobAgency.Ruling ruling = IJobAgency.Ruling(1 + rulingSeed % 3);
+        _rule(id, job, ruling);
+        address winner = ruling == IJobAgency.Ruling.WorkerRight
+            ? worker
+            : ruling == IJobAgency.Ruling.ChallengerRight ? challenger : poster;
+        assertEq(agency.creditOf(winner), POT - spec.arbiterFee);
+        assertEq(agency.creditOf(address(arbiter)), spec.arbiterFee);
+        assertEq(address(agency).balance, POT);
+    }
+
+    /// A dispute that times out charges no fee: everyone gets its own money back.
+    function test_expire_disputeWithFee_chargesNoFee_succeeds() public {
+        IJobAgency.JobSpec memory spec = _spec();
+        spec.arbiterFee = WORKER_BOND;
+        (uint256 id, IJobAgency.Job memory job) = _post(spec);
+        job = _claim(id, job, worker);
+        job = _submit(id, job, RESULT_CID);
+        job = _challenge(id, job, challenger, OTHER_CID);
+        job = _reveal(id, job, OTHER_CID);
+        vm.warp(job.deadline + 1);
+        agency.expire(id, job);
+        assertEq(agency.creditOf(worker), WORKER_BOND);
+        assertEq(agency.creditOf(challenger), CHALLENGE_BOND);
+        assertEq(agency.creditOf(address(arbiter)), 0);
     }
 
     function test_resolve_noneRuling_reverts() public {

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const CONTRACTS = ['JobAgency', 'TrustedArbiter'];
+const CONTRACTS = ['JobAgency', 'TrustedArbiter', 'JuryArbiter'];
 const check = process.argv.includes('--check');
 let stale = [];
 

@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-// Renders the README's gas table from the committed snapshot (snapshots/JobAgency_Gas_Test.json), between
-// the markers <!-- gas:begin --> and <!-- gas:end -->. `--check` fails when the README differs.
+// Renders the README's gas table from the committed snapshots (snapshots/JobAgency_Gas_Test.json and
+// snapshots/JuryArbiter_Gas_Test.json), between the markers <!-- gas:begin --> and <!-- gas:end -->.
+// `--check` fails when the README differs.
 import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const snap = JSON.parse(fs.readFileSync(path.join(root, 'snapshots', 'JobAgency_Gas_Test.json'), 'utf8'));
+const SNAPSHOTS = ['JobAgency_Gas_Test.json', 'JuryArbiter_Gas_Test.json'];
+const snap = Object.assign(
+  {},
+  ...SNAPSHOTS.map((f) => JSON.parse(fs.readFileSync(path.join(root, 'snapshots', f), 'utf8'))),
+);
 // operation in the snapshot -> [issue target, the straightforward design in shared/REFERENCE.md]
 const ROWS = [
   ['post', 60000, '141.5k'],
@@ -22,6 +27,21 @@ const ROWS = [
   ['resolve (TrustedArbiter.rule)', null, ''],
   ['expire (nobody claimed)', null, ''],
   ['expire (missed deadline, reopen)', null, ''],
+  ['jury: register', null, ''],
+  ['jury: leave', null, ''],
+  ['jury: unstake', null, ''],
+  ['jury: withdraw', null, ''],
+  ['jury job: challenge', null, ''],
+  ['jury job: reveal', null, ''],
+  ['jury: openDispute', null, ''],
+  ['jury: draw (k = 3)', null, ''],
+  ['jury: commit', null, ''],
+  ['jury: reveal', null, ''],
+  ['jury: settle (ruling, 2 paid, 1 slashed)', null, ''],
+  ['jury: settle (ruling, 3 paid)', null, ''],
+  ['jury: settle (no majority, re-draw)', null, ''],
+  ['jury: withdraw (reward)', null, ''],
+  ['jury dispute: honest side\'s gas, every step', null, ''],
 ];
 const k = (n) => (n / 1000).toFixed(1) + 'k';
 const lines = [
@@ -55,7 +75,7 @@ if (!re.test(readme)) {
 const next = readme.replace(re, `$1${table}\n$2`);
 if (process.argv.includes('--check')) {
   if (next !== readme) {
-    console.error('README gas table differs from snapshots/JobAgency_Gas_Test.json: run `node tools/gastable.mjs`');
+    console.error('README gas table differs from the snapshots: run `node tools/gastable.mjs`');
     process.exit(1);
   }
   console.log('README gas table matches the snapshot');

@@ -17,7 +17,11 @@ use std::{
 };
 
 use alloy::{
-    primitives::{Address, B256, Bytes, I256, U256, aliases::U40, keccak256},
+    primitives::{
+        Address, B256, Bytes, I256, U256,
+        aliases::{U40, U96},
+        keccak256,
+    },
     providers::Provider,
     signers::{Signer, local::PrivateKeySigner},
 };
@@ -215,6 +219,8 @@ pub fn demo_spec(code: &Cid, input: &Cid, engine: B256, arbiter: Address, now: u
         payment: U256::from(ETHER / 10).to(),
         workerBond: U256::from(ETHER / 20).to(),
         challengeBond: U256::from(ETHER / 20).to(),
+        // The trusted arbiter rules unpaid.
+        arbiterFee: U96::ZERO,
         claimDeadline: U40::from(now + 3600),
         executionTime: 600,
         challengeWindow: 3600,
@@ -464,7 +470,8 @@ impl<'a> Demo<'a> {
         };
         let pot = U256::from(view.record.payment)
             + U256::from(view.record.workerBond)
-            + U256::from(view.record.challengeBond);
+            + U256::from(view.record.challengeBond)
+            - U256::from(view.record.arbiterFee);
         let sent = self.agency.rule(owner.address(), job_id, &view.record, ruling).await?;
         self.tx(
             owner,

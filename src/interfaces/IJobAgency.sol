@@ -48,12 +48,13 @@ interface IJobAgency {
     /// @notice What an arbiter can rule on a disputed job.
     enum Ruling {
         None,
-        /// The worker's result is right: the worker is paid and takes the challenger's bond.
+        /// The worker's result is right: the worker is paid and takes the challenger's bond (less the
+        /// arbiter's fee).
         WorkerRight,
         /// The challenger's result is right: it becomes the job's result; the challenger is paid and
-        /// takes the worker's bond.
+        /// takes the worker's bond (less the arbiter's fee).
         ChallengerRight,
-        /// Neither result is right: the poster is refunded and takes both bonds.
+        /// Neither result is right: the poster is refunded and takes both bonds (less the arbiter's fee).
         Neither
     }
 
@@ -91,6 +92,11 @@ interface IJobAgency {
     /// @param workerBond     Wei a worker locks to claim the job; lost if it misses its deadline or loses
     ///                       a dispute.
     /// @param challengeBond  Wei a challenger locks; lost if its challenge fails.
+    /// @param arbiterFee     Wei the arbiter is paid when it rules, taken out of the losing side's bond
+    ///                       (out of the pot on `Neither`); at most `min(workerBond, challengeBond)`, so
+    ///                       a winner never gets back less than it staked. Zero for an arbiter that
+    ///                       works unpaid (a `TrustedArbiter`); a jury needs enough to pay its jurors.
+    ///                       Nothing is charged when nobody disputes or when the dispute times out.
     /// @param claimDeadline  Unix time after which the job can no longer be claimed.
     /// @param executionTime  Seconds a worker has from its claim to submit a result.
     /// @param challengeWindow Seconds after a submission during which anyone may challenge; also the
@@ -106,6 +112,7 @@ interface IJobAgency {
         uint96 payment;
         uint96 workerBond;
         uint96 challengeBond;
+        uint96 arbiterFee;
         uint40 claimDeadline;
         uint32 executionTime;
         uint32 challengeWindow;
@@ -115,12 +122,12 @@ interface IJobAgency {
     }
 
     /// @notice The record of a live job, whose keccak256 is all the agency stores for it.
-    /// @dev Words 2 to 10 are the posted spec's static fields in the spec's own order, so that `post`
+    /// @dev Words 2 to 11 are the posted spec's static fields in the spec's own order, so that `post`
     ///      builds the record by copying them.
     /// @param specHash   `keccak256(abi.encode(spec))` of the posted `JobSpec`, which is also the keccak256
     ///                   of `JobPosted`'s data: it binds the record to the CIDs, options and engine.
     /// @param poster     Who posted the job and gets refunds.
-    /// @param payment, workerBond, challengeBond, claimDeadline, executionTime, challengeWindow,
+    /// @param payment, workerBond, challengeBond, arbiterFee, claimDeadline, executionTime, challengeWindow,
     ///        disputeWindow, minReputation, arbiter  As posted (see `JobSpec`).
     /// @param status     The job's state.
     /// @param worker     The claimant (zero while Open).
@@ -136,6 +143,7 @@ interface IJobAgency {
         uint96 payment;
         uint96 workerBond;
         uint96 challengeBond;
+        uint96 arbiterFee;
         uint40 claimDeadline;
         uint32 executionTime;
         uint32 challengeWindow;
@@ -210,6 +218,9 @@ interface IJobAgency {
     error JobAgency_ZeroPayment();
     /// @notice The arbiter is the zero address.
     error JobAgency_ZeroArbiter();
+    /// @notice `arbiterFee` is larger than the worker bond or the challenge bond: it could not be paid out
+    ///         of the losing side's bond.
+    error JobAgency_ArbiterFeeOverBond(uint96 arbiterFee);
     /// @notice A time parameter is zero or the claim deadline is not in the future, or a window is over
     ///         `MAX_PERIOD`.
     error JobAgency_InvalidTimes();
@@ -254,7 +265,7 @@ interface IJobAgency {
 
     /// @notice Posts a job and escrows `msg.value`, which must equal `spec.payment`.
     /// @dev Emits `JobPosted`. Reverts with `InvalidCid`, `InvalidOptions`, `InvalidEngine`, `WrongValue`,
-    ///      `ZeroPayment`, `ZeroArbiter` or `InvalidTimes` on bad input.
+    ///      `ZeroPayment`, `ZeroArbiter`, `ArbiterFeeOverBond` or `InvalidTimes` on bad input.
     /// @return jobId_ The new job's id, `jobIdOf(msg.sender, block.number, hashSpec(spec))`.
     function post(JobSpec calldata spec) external payable returns (uint256 jobId_);
 
@@ -299,7 +310,9 @@ interface IJobAgency {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice The job's arbiter rules on a Disputed job before the rule-by deadline (inclusive).
-    ///         Emits `JobClosed(WorkerUpheld | ChallengerUpheld | NeitherUpheld)`.
+    ///         The pot (payment + both bonds) less `job.arbiterFee` goes to the winner (to the poster on
+    ///         `Neither`), and `job.arbiterFee` is credited to the arbiter: the fee is paid by the side that
+    ///         lost. Emits `JobClosed(WorkerUpheld | ChallengerUpheld | NeitherUpheld)`.
     function resolve(uint256 jobId, Job calldata job, Ruling ruling) external;
 
     /*//////////////////////////////////////////////////////////////

@@ -5,6 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {JobAgency} from "src/JobAgency.sol";
 import {IJobAgency} from "src/interfaces/IJobAgency.sol";
 import {TrustedArbiter} from "src/arbiters/TrustedArbiter.sol";
+import {openRecord} from "./Records.sol";
 
 /// @notice Shared set-up: a real agency and trusted arbiter, named actors, and helpers that drive a job
 ///         and keep its record the way a client does (rebuilt from what each call changed).
@@ -54,6 +55,7 @@ abstract contract AgencyTest is Test {
             payment: PAYMENT,
             workerBond: WORKER_BOND,
             challengeBond: CHALLENGE_BOND,
+            arbiterFee: 0,
             claimDeadline: uint40(block.timestamp) + CLAIM_PERIOD,
             executionTime: EXECUTION_TIME,
             challengeWindow: CHALLENGE_WINDOW,
@@ -65,25 +67,7 @@ abstract contract AgencyTest is Test {
 
     /// The record a client rebuilds from `JobPosted`.
     function _recordOf(IJobAgency.JobSpec memory spec, address _poster) internal view returns (IJobAgency.Job memory) {
-        return IJobAgency.Job({
-            poster: _poster,
-            payment: spec.payment,
-            arbiter: spec.arbiter,
-            workerBond: spec.workerBond,
-            specHash: agency.hashSpec(spec),
-            challengeBond: spec.challengeBond,
-            claimDeadline: spec.claimDeadline,
-            executionTime: spec.executionTime,
-            challengeWindow: spec.challengeWindow,
-            disputeWindow: spec.disputeWindow,
-            minReputation: spec.minReputation,
-            status: IJobAgency.Status.Open,
-            worker: address(0),
-            deadline: spec.claimDeadline,
-            result: bytes32(0),
-            challenger: address(0),
-            challenge: bytes32(0)
-        });
+        return openRecord(spec, _poster, agency.hashSpec(spec));
     }
 
     function _post(IJobAgency.JobSpec memory spec) internal returns (uint256 id, IJobAgency.Job memory job) {

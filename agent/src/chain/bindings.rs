@@ -52,6 +52,7 @@ impl From<&Job> for arbiter::IJobAgency::Job {
             payment: job.payment,
             workerBond: job.workerBond,
             challengeBond: job.challengeBond,
+            arbiterFee: job.arbiterFee,
             claimDeadline: job.claimDeadline,
             executionTime: job.executionTime,
             challengeWindow: job.challengeWindow,
@@ -179,6 +180,7 @@ macro_rules! describe_errors {
 }
 
 describe_errors!(describe_agency, JobAgencyErrors {
+    JobAgency_ArbiterFeeOverBond(arbiterFee),
     JobAgency_DeadlineNotPassed(deadline),
     JobAgency_DeadlinePassed(deadline),
     JobAgency_DuplicateJob(jobId),

@@ -168,6 +168,7 @@ pub fn initial_record(poster: Address, spec: &JobSpec) -> Job {
         payment: spec.payment,
         workerBond: spec.workerBond,
         challengeBond: spec.challengeBond,
+        arbiterFee: spec.arbiterFee,
         claimDeadline: spec.claimDeadline,
         executionTime: spec.executionTime,
         challengeWindow: spec.challengeWindow,
@@ -183,7 +184,7 @@ pub fn initial_record(poster: Address, spec: &JobSpec) -> Job {
     }
 }
 
-/// The agency's `hashJob`: `keccak256(abi.encode(job))` over its 17 static words.
+/// The agency's `hashJob`: `keccak256(abi.encode(job))` over its 18 static words.
 pub fn hash_job(job: &Job) -> B256 {
     keccak256(job.abi_encode())
 }
@@ -323,6 +324,7 @@ mod tests {
             payment: U96::from(100u64),
             workerBond: U96::from(50u64),
             challengeBond: U96::from(40u64),
+            arbiterFee: U96::ZERO,
             claimDeadline: U40::from(1_000u64),
             executionTime: 60,
             challengeWindow: 120,
@@ -341,14 +343,14 @@ mod tests {
     }
 
     /// Hashes of records as the contract computes them, taken from `cast call hashJob` against a deployed
-    /// agency would be ideal; this checks the encoding's shape instead: 17 words, fields in order.
+    /// agency would be ideal; this checks the encoding's shape instead: 18 words, fields in order.
     #[test]
-    fn hash_job_is_keccak_of_seventeen_static_words() {
+    fn hash_job_is_keccak_of_eighteen_static_words() {
         let job = initial_record(POSTER, &spec());
         let encoded = job.abi_encode();
-        assert_eq!(encoded.len(), 17 * 32);
+        assert_eq!(encoded.len(), 18 * 32);
         assert_eq!(&encoded[32 + 12..64], POSTER.as_slice());
-        assert_eq!(encoded[11 * 32 + 31], 1, "status word holds Open");
+        assert_eq!(encoded[12 * 32 + 31], 1, "status word holds Open");
         assert_eq!(hash_job(&job), keccak256(&encoded));
     }
 

@@ -8,6 +8,7 @@ import {console} from "forge-std/console.sol";
 import {JobAgency} from "src/JobAgency.sol";
 import {IJobAgency} from "src/interfaces/IJobAgency.sol";
 import {TrustedArbiter} from "src/arbiters/TrustedArbiter.sol";
+import {openRecord} from "../../utils/Records.sol";
 
 /// @title AgencyHandler
 /// @notice The actor contract of the `JobAgency` invariant suite. It plays three posters, four workers, three
@@ -746,25 +747,7 @@ contract AgencyHandler is CommonBase, StdCheats, StdUtils {
         view
         returns (IJobAgency.Job memory)
     {
-        return IJobAgency.Job({
-            specHash: agency.hashSpec(_spec),
-            poster: _poster,
-            payment: _spec.payment,
-            workerBond: _spec.workerBond,
-            challengeBond: _spec.challengeBond,
-            claimDeadline: _spec.claimDeadline,
-            executionTime: _spec.executionTime,
-            challengeWindow: _spec.challengeWindow,
-            disputeWindow: _spec.disputeWindow,
-            minReputation: _spec.minReputation,
-            arbiter: _spec.arbiter,
-            status: IJobAgency.Status.Open,
-            worker: address(0),
-            deadline: _spec.claimDeadline,
-            result: bytes32(0),
-            challenger: address(0),
-            challenge: bytes32(0)
-        });
+        return openRecord(_spec, _poster, agency.hashSpec(_spec));
     }
 
     /// @dev Moves time to one second past the deadline of a live job for which `_ok` holds (a deadline still

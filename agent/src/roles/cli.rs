@@ -118,6 +118,10 @@ pub struct PostArgs {
     /// A challenger's bond in ETH (the worker's bond when unset).
     #[arg(long)]
     pub challenge_bond: Option<String>,
+    /// The arbiter's fee in ETH, paid from the losing side's bond when it rules (a jury needs one; at most
+    /// either bond).
+    #[arg(long, default_value = "0")]
+    pub arbiter_fee: String,
     /// Challenge window, in seconds.
     #[arg(long, default_value_t = 3600)]
     pub window: u32,
@@ -230,6 +234,7 @@ pub async fn post(args: PostArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<
             .map(|text| eth("--challenge-bond", text))
             .transpose()?
             .unwrap_or(bond),
+        arbiter_fee: eth("--arbiter-fee", &args.arbiter_fee)?,
         claim_within: args.claim_within,
         execution_time: args.execution_time,
         window: args.window,

@@ -415,14 +415,17 @@ impl Watcher {
 pub fn payout_of(outcome: Outcome, view: &JobView, account: Address) -> U256 {
     let (payment, bond, challenge) =
         (U256::from(view.record.payment), U256::from(view.record.workerBond), U256::from(view.record.challengeBond));
+    // A ruling pays the arbiter its fee out of the pot; an expiry charges none.
+    let fee = U256::from(view.record.arbiterFee);
     let as_worker = match outcome {
         Outcome::Finalized => payment + bond,
-        Outcome::WorkerUpheld | Outcome::ChallengeForfeited => payment + bond + challenge,
+        Outcome::WorkerUpheld => payment + bond + challenge - fee,
+        Outcome::ChallengeForfeited => payment + bond + challenge,
         Outcome::DisputeTimedOut => bond,
         _ => U256::ZERO,
     };
     let as_challenger = match outcome {
-        Outcome::ChallengerUpheld => payment + bond + challenge,
+        Outcome::ChallengerUpheld => payment + bond + challenge - fee,
         Outcome::DisputeTimedOut => challenge,
         _ => U256::ZERO,
     };

@@ -34,6 +34,8 @@ pub struct Terms {
     pub bond: U256,
     /// A challenger's bond, in wei.
     pub challenge_bond: U256,
+    /// The arbiter's fee, in wei, paid from the losing side's bond when it rules.
+    pub arbiter_fee: U256,
     /// Seconds a worker has to claim, from now.
     pub claim_within: u64,
     /// Seconds a worker has to run and submit, from its claim.
@@ -85,6 +87,7 @@ pub async fn post(session: &Session, terms: &Terms) -> Result<U256> {
         payment: amount("payment", terms.payment)?,
         workerBond: amount("bond", terms.bond)?,
         challengeBond: amount("challenge bond", terms.challenge_bond)?,
+        arbiterFee: amount("arbiter fee", terms.arbiter_fee)?,
         claimDeadline: U40::from(now + terms.claim_within),
         executionTime: terms.execution_time,
         challengeWindow: terms.window,

@@ -8,6 +8,12 @@ export FOUNDRY_PROFILE="${FOUNDRY_PROFILE:-ci}"
 step() { printf '\n==> %s\n' "$*"; }
 start=$SECONDS
 
+# forge's via-IR build runs solc-js on one core for minutes: build the Rust tests on the other meanwhile.
+build_log="$(mktemp)"
+cargo test --locked --workspace --no-run >"$build_log" 2>&1 &
+cargo_build=$!
+trap 'kill "$cargo_build" 2>/dev/null; rm -f "$build_log"' EXIT
+
 step "forge build (solc-js 0.8.30, via-IR)"
 forge build
 
@@ -26,7 +32,12 @@ node tools/gastable.mjs --check
 step "example applications on V8 (Deno) and QuickJS-ng, with their functional checks"
 node examples/run.mjs
 
-step "agent: cargo test"
+step "Rust workspace: cargo test (content store, sandboxes, the agent against a real anvil)"
+if ! wait "$cargo_build"; then
+  cat "$build_log" >&2
+  echo "error: building the Rust tests failed (output above)" >&2
+  exit 1
+fi
 cargo test --locked --workspace
 
 printf '\nall tests passed in %ss\n' "$((SECONDS - start))"

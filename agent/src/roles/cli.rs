@@ -134,7 +134,7 @@ pub struct PostArgs {
     /// Seconds the arbiter has to rule on a dispute.
     #[arg(long, default_value_t = 86_400)]
     pub dispute_window: u32,
-    /// Engine build id (the local Deno's, such as deno/2.9.6, when unset).
+    /// Engine build id (the local V8 build, such as v8/deno-2.9.6, when unset).
     #[arg(long)]
     pub engine: Option<String>,
     /// Arbiter (the deployment's trusted arbiter when unset).

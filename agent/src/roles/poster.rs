@@ -44,7 +44,7 @@ pub struct Terms {
     pub window: u32,
     /// The arbiter's window, in seconds.
     pub dispute_window: u32,
-    /// The engine build id, such as `deno/2.9.6`.
+    /// The engine build id, such as `v8/deno-2.9.6`.
     pub engine: String,
     /// The arbiter (the deployment's trusted arbiter when `None`).
     pub arbiter: Option<Address>,

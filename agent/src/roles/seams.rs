@@ -17,7 +17,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// An engine build that runs jobs.
 pub trait Runner: Send + Sync {
-    /// Its id, such as `deno/2.9.6`.
+    /// Its id, such as `v8/deno-2.9.6`.
     fn id(&self) -> &str;
 
     /// Runs a job to its output.
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn engine_words_round_trip_to_names() {
-        assert_eq!(engine_name(engine_word("deno/2.9.6")), "deno/2.9.6");
+        assert_eq!(engine_name(engine_word("v8/deno-2.9.6")), "v8/deno-2.9.6");
         assert_eq!(engine_name(B256::repeat_byte(0xff)), B256::repeat_byte(0xff).to_string());
     }
 }

@@ -460,7 +460,7 @@ mod tests {
 
     impl Runner for Named {
         fn id(&self) -> &str {
-            "deno/2.9.6"
+            "v8/deno-2.9.6"
         }
 
         fn run<'a>(&'a self, _job: JobInput<'a>) -> BoxFuture<'a, exec::Result<Output>> {

@@ -81,7 +81,8 @@ async fn stale_record_is_refused_by_name_and_hashes_match_the_contract() {
     let code = Cid::raw_leaf(demo::DEMO_CODE).expect("small");
     let input = Cid::raw_leaf(demo::DEMO_INPUT).expect("small");
     let now = devnet::chain_time(&provider).await.expect("chain time");
-    let spec = demo::demo_spec(&code, &input, B256::right_padding_from(b"deno/2.9.6"), deployment.trusted_arbiter, now);
+    let spec =
+        demo::demo_spec(&code, &input, B256::right_padding_from(b"v8/deno-2.9.6"), deployment.trusted_arbiter, now);
     let (job_id, sent) = agency.post(cast.poster.address(), spec.clone()).await.expect("post");
 
     // The helpers agree with the contract's own views.

@@ -173,6 +173,13 @@ pub struct ResultArgs {
     /// Write the result here instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Check the result with a functional check (a job returning `{"ok": true}` for a good result, as
+    /// `examples/*/check.js`), run in the job's engine; a refused result exits non-zero.
+    #[arg(long, value_name = "CHECK.js")]
+    pub check: Option<PathBuf>,
+    /// Hand the output to the check as base64 (binary results such as images).
+    #[arg(long, requires = "check")]
+    pub binary_output: bool,
 }
 
 /// `jsjob withdraw`.
@@ -219,7 +226,7 @@ pub async fn post(args: PostArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<
     let session = Session::connect(args.common.config()?, true).await?;
     let engine = match args.engine {
         Some(engine) => engine,
-        None => session.engines().await?.ids().first().map(|id| (*id).to_owned()).unwrap_or_default(),
+        None => session.engines(0).await?.ids().first().map(|id| (*id).to_owned()).unwrap_or_default(),
     };
     let bond = eth("--bond", &args.bond)?;
     let terms = poster::Terms {
@@ -301,7 +308,13 @@ pub async fn status(args: StatusArgs, say: &mut (dyn FnMut(&str) + Send)) -> Res
 /// `jsjob result`: the settled result, verified against its CID.
 pub async fn result(args: ResultArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<()> {
     let session = Session::connect(args.common.config()?, false).await?;
-    let (cid, bytes) = poster::result(&session, job_id(&args.job)?).await?;
+    let id = job_id(&args.job)?;
+    let (cid, bytes) = poster::result(&session, id).await?;
+    if let Some(path) = &args.check {
+        let code = tokio::fs::read(path).await.map_err(|source| Error::Io { path: path.clone(), source })?;
+        let verdict = poster::check(&session, id, &code, &bytes, args.binary_output).await?;
+        say(&format!("check passed: {verdict}"));
+    }
     match args.out {
         Some(path) => {
             tokio::fs::write(&path, &bytes).await.map_err(|source| Error::Io { path: path.clone(), source })?;

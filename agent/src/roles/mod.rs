@@ -45,6 +45,10 @@ use crate::{
     store::{self, ClientOptions, DiskStore, KuboClient, Store},
 };
 
+/// Sandbox processes a worker or verifier keeps started per engine, so that a job's start-up is off its
+/// critical path.
+pub const WARM_POOL: usize = 2;
+
 /// Errors of the roles: each names the problem and what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -112,6 +116,9 @@ pub enum Error {
     /// A job this agent cannot run as posted (too large, an engine it lacks, malformed options).
     #[error("cannot run the job: {0}")]
     Job(String),
+    /// A result failed its functional check (`jsjob result --check`).
+    #[error("the result fails its check: {0}")]
+    CheckFailed(String),
     /// The agent's own records do not allow the step (a bug or a damaged database).
     #[error("{0}")]
     Inconsistent(String),
@@ -288,8 +295,9 @@ impl Session {
         Ok(amount)
     }
 
-    /// The engines of this machine, restricted to `worker.engines`.
-    pub async fn engines(&self) -> Result<Engines> {
+    /// The engines of this machine, restricted to `worker.engines`, each keeping `pool` sandbox processes
+    /// warm ([`WARM_POOL`] for the long-running roles, 0 for a one-shot command).
+    pub async fn engines(&self, pool: usize) -> Result<Engines> {
         let deno = match &self.config.worker.deno {
             Some(path) => path.clone(),
             None => {
@@ -300,10 +308,10 @@ impl Session {
             }
         };
         let limits = Limits { time: Duration::from_secs(self.config.worker.run_timeout_secs), ..Limits::default() };
-        let mut engines = Engines::default().with(Arc::new(Sandbox::v8(&deno, limits).await?));
+        let mut engines = Engines::default().with(Arc::new(Sandbox::v8(&deno, limits).await?.with_pool(pool)));
         // QuickJS runs in the `jsjob-sandbox` binary, built with the agent; without it this agent runs V8 only.
         match exec::find_sandbox_binary() {
-            Ok(binary) => engines = engines.with(Arc::new(Sandbox::quickjs(&binary, limits).await?)),
+            Ok(binary) => engines = engines.with(Arc::new(Sandbox::quickjs(&binary, limits).await?.with_pool(pool))),
             Err(error) => tracing::warn!(%error, "QuickJS jobs will be refused"),
         }
         Ok(engines.only(&self.config.worker.engines))

@@ -17,6 +17,7 @@ use crate::{
         job::{JobSpec, JobView, Outcome},
     },
     cid::Cid,
+    exec::{JobInput, Seed},
 };
 
 /// A job to post.
@@ -149,6 +150,50 @@ pub async fn result(session: &Session, id: U256) -> Result<(Cid, Vec<u8>)> {
         .ok_or_else(|| Error::Usage(format!("job {id:#x} has no result ({})", describe(&view))))?;
     let bytes = session.content.get(&cid).await?;
     Ok((cid, bytes))
+}
+
+/// Runs a functional check of job `id`'s result `output`: `code` is a job whose input is the claim
+/// `{"input": <the job's input text>, "options": <its options text or null>, "output": <output text, or
+/// base64 when binary>}` and which returns `{"ok": true, …}` for a good result or fails with the reason
+/// (the form of `examples/*/check.js`). It runs in the job's own engine, sandboxed like the job. Returns
+/// the check's verdict; a refusal is [`Error::CheckFailed`].
+pub async fn check(session: &Session, id: U256, code: &[u8], output: &[u8], binary: bool) -> Result<String> {
+    use base64::Engine as _;
+    let view = session.agency.job(id).await?;
+    let input = session.content.get(&Cid::from_bytes(&view.spec.inputCid)?).await?;
+    let options = session.options(&view.spec.options).await?;
+    let text = |what: &str, bytes: Vec<u8>| {
+        String::from_utf8(bytes).map_err(|_| Error::Usage(format!("the job's {what} is not UTF-8 text")))
+    };
+    let output = if binary {
+        base64::engine::general_purpose::STANDARD.encode(output)
+    } else {
+        String::from_utf8(output.to_vec())
+            .map_err(|_| Error::Usage("the result is not UTF-8 text: pass --binary-output".into()))?
+    };
+    let claim = serde_json::json!({
+        "input": text("input", input)?,
+        "options": options.map(|options| text("options", options)).transpose()?,
+        "output": output,
+    });
+    let engines = session.engines(0).await?;
+    let engine = engines
+        .find(view.spec.engine)
+        .ok_or_else(|| Error::Job(format!("engine {} is not run here", engine_name(view.spec.engine))))?;
+    let claim = claim.to_string();
+    let seed = Seed::derive(&id.to_be_bytes::<32>(), &view.spec.inputCid);
+    let verdict = match engine.run(JobInput { code, input: claim.as_bytes(), options: None, seed }).await {
+        Ok(verdict) => verdict,
+        Err(error) if error.is_job_outcome() => return Err(Error::CheckFailed(error.to_string())),
+        Err(error) => return Err(error.into()),
+    };
+    let verdict = String::from_utf8_lossy(&verdict.bytes).into_owned();
+    let ok = serde_json::from_str::<serde_json::Value>(&verdict)
+        .is_ok_and(|value| value.get("ok") == Some(&serde_json::Value::Bool(true)));
+    if !ok {
+        return Err(Error::CheckFailed(format!("it answered {verdict}, not {{\"ok\": true}}")));
+    }
+    Ok(verdict)
 }
 
 /// Follows a job until it closes, calling `say` on each change; returns the closed job.

@@ -41,7 +41,7 @@ impl Verifier {
     /// A verifier for the session's key.
     pub async fn new(session: Arc<Session>) -> Result<Self> {
         let state = session.open_state()?;
-        let engines = session.engines().await?;
+        let engines = session.engines(super::WARM_POOL).await?;
         let signer = session.signer.clone().ok_or_else(|| super::Error::Usage("verify needs a key".into()))?;
         let me = signer.address();
         let sample = session.config.verify.sample;

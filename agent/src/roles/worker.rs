@@ -146,7 +146,7 @@ fn retry_delay(attempts: u32) -> u64 {
 pub async fn run(session: Arc<Session>, stop: impl Future<Output = ()>) -> Result<()> {
     let state = Arc::new(session.open_state()?);
     let me = session.account()?;
-    let engines = session.engines().await?;
+    let engines = session.engines(super::WARM_POOL).await?;
     let policy = Policy::of(&session, engines.clone())?;
     let withdraw_above = session.config.worker.withdraw_above()?;
     let poll = Duration::from_millis(session.config.chain.poll_interval_ms);

@@ -362,3 +362,29 @@ async fn bad_input_is_one_clear_line_and_nothing_is_lost() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot decrypt the keystore"));
 }
+
+/// `result --check` runs an example's functional check (`examples/primes/check.js`) in the job's engine:
+/// the worker's honest result passes; a cheat's result that leaves out a prime is refused, with the
+/// check's reason and a non-zero exit.
+#[tokio::test]
+async fn result_check_passes_an_honest_result_and_refuses_a_made_up_one() {
+    let net = Net::start("check").await;
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/primes");
+    let (code, input, check) =
+        (format!("{example}/job.js"), format!("{example}/inputs/small.json"), format!("{example}/check.js"));
+    let wrong = std::fs::read(format!("{example}/wrong/small-missing-7.json")).expect("the wrong output");
+    // The cheat takes the first job before any worker runs.
+    let cheated = net.post(&code, &input, &[]).await;
+    net.cheat(cheated, &wrong).await;
+    let worker = net.spawn("worker", WORKER, "worker", None, &[]);
+    let honest = net.post(&code, &input, &[]).await;
+    net.wait_for(honest, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
+
+    let (ok, stdout, stderr) = net.run(None, &["result", &format!("{honest:#x}"), "--check", &check]).await;
+    assert!(ok, "the honest result failed its check: {stderr}");
+    assert!(stdout.starts_with("check passed: {"), "{stdout}");
+    let (ok, stdout, stderr) = net.run(None, &["result", &format!("{cheated:#x}"), "--check", &check]).await;
+    assert!(!ok, "a result without the prime 7 passed its check: {stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("the result fails its check") && stderr.contains('7'), "{stderr}");
+}

@@ -75,13 +75,9 @@ pub fn engine_word(id: &str) -> B256 {
     B256::from(exec::engine_word(id))
 }
 
-/// An engine word shown as text (its ASCII up to the padding), for messages.
+/// An engine word shown as text (its ASCII id up to the padding, as the executor reads it), for messages.
 pub fn engine_name(word: B256) -> String {
-    let end = word.iter().position(|&b| b == 0).unwrap_or(32);
-    match std::str::from_utf8(&word[..end]) {
-        Ok(text) if text.bytes().all(|b| b.is_ascii_graphic()) => text.to_owned(),
-        _ => word.to_string(),
-    }
+    exec::engine_id_of_word(&word.0).map_or_else(|| word.to_string(), str::to_owned)
 }
 
 #[cfg(test)]

@@ -260,9 +260,7 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, gas_price: u
             } else if entry.step == Step::Skipped && unix_now() < entry.retry_at {
                 return Ok(Next::Nothing);
             }
-            if !free {
-                return Ok(Next::Nothing);
-            }
+            // Refusals do not wait for a free slot, so a job the worker will never take is noted at once.
             if let Some(reason) = policy.refuse(view, now, gas_price) {
                 tracing::info!(job = %short(id), %reason, "not taking the job");
                 ctx.state.update(id, |e| {
@@ -272,7 +270,7 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, gas_price: u
                 })?;
                 return Ok(Next::Nothing);
             }
-            Ok(Next::Take)
+            Ok(if free { Next::Take } else { Next::Nothing })
         }
         Status::Claimed if mine => {
             // A run that failed (or content that was away) is not retried before its time.

@@ -289,6 +289,15 @@ impl Agent {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Waits until the agent has logged `needle`; fails the test with the logs after `PATIENCE`.
+    pub(crate) async fn wait_for_log(&self, needle: &str) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !self.logs().contains(needle) {
+            assert!(tokio::time::Instant::now() < deadline, "never logged {needle:?}: {}", self.logs());
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Still running (a bad job or an outage never stops an agent).
     pub(crate) fn is_alive(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

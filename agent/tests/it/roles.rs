@@ -178,11 +178,7 @@ async fn worker_survives_the_rpc_endpoint_going_away() {
     let net = Net::start("outage").await;
     let relay = Relay::start(net.anvil.endpoint().as_str()).await;
     let mut worker = net.spawn("worker", WORKER, "worker", Some(&relay.url), &[]);
-    let deadline = tokio::time::Instant::now() + net::PATIENCE;
-    while !worker.logs().contains("worker started") {
-        assert!(tokio::time::Instant::now() < deadline, "{}", worker.logs());
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    worker.wait_for_log("worker started").await;
     relay.down().await;
     let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
@@ -276,11 +272,7 @@ async fn verifier_checks_only_the_sampled_fraction() {
     let verifier = net.spawn("verify", OTHER, "verifier", None, &["--sample", "0"]);
     let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
     net.cheat(id, b"made up").await;
-    let deadline = tokio::time::Instant::now() + net::PATIENCE;
-    while !verifier.logs().contains("not drawn for verification") {
-        assert!(tokio::time::Instant::now() < deadline, "{}", verifier.logs());
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    verifier.wait_for_log("not drawn for verification").await;
     assert_eq!(net.agency.job(id).await.expect("job").status(), Status::Submitted);
     assert!(!verifier.logs().contains("ran the job"), "{}", verifier.logs());
 }
@@ -300,9 +292,8 @@ async fn unserved_input_and_foreign_engine_are_skipped_without_stopping_the_work
         assert_eq!(net.agency.job(id).await.expect("job").status(), Status::Open);
         assert!(net.claims(id).await.is_empty());
     }
-    let logs = worker.logs();
-    assert!(logs.contains(&format!("{nobody} is not in the store")), "{logs}");
-    assert!(logs.contains("engine quickjs/0.0.0 is not run here"), "{logs}");
+    worker.wait_for_log(&format!("{nobody} is not in the store")).await;
+    worker.wait_for_log("engine quickjs/0.0.0 is not run here").await;
     assert!(worker.is_alive());
 }
 

@@ -21,6 +21,7 @@ const exit = Deno.exit;
 const encoder = new TextEncoder();
 const encode = TextEncoder.prototype.encode;
 const subarray = Uint8Array.prototype.subarray;
+const set = Uint8Array.prototype.set;
 const stringOf = String;
 const stringSlice = String.prototype.slice;
 const Bytes = Uint8Array;
@@ -40,10 +41,10 @@ function writeAll(write, bytes, length) {
 }
 
 function finish(kind, payload) {
-  // Property reads of our own object, not destructuring: the job may have replaced the array iterator.
+  // One write: the agent answers as soon as the frame is complete, and a frame in two writes would wake it
+  // twice.
   const answer = frame(kind, payload);
-  writeAll(writeStdout, answer.head, 23);
-  writeAll(writeStdout, answer.body, answer.length);
+  writeAll(writeStdout, answer, apply(lengthOf, answer, []));
   exit(0);
 }
 
@@ -62,18 +63,20 @@ function frame(kind, payload) {
     status = 1;
     body = utf8(apply(stringSlice, stringOf(payload), [0, MAX_MESSAGE]));
   }
-  // The frame head by index writes and arithmetic only (no method the job could have replaced).
+  // The frame head by index writes and arithmetic only, the body by the `set` taken at start-up (no method
+  // the job could have replaced).
   const length = apply(lengthOf, body, []);
-  const head = new Bytes(23);
+  const all = new Bytes(23 + length);
   const magic = [74, 83, 74, 79, 66, 1]; // "JSJOB\x01"
-  for (let i = 0; i < 6; i++) head[i] = magic[i];
-  head[6] = status;
+  for (let i = 0; i < 6; i++) all[i] = magic[i];
+  all[6] = status;
   let rest = length;
   for (let i = 15; i < 23; i++) {
-    head[i] = rest % 256;
-    rest = (rest - head[i]) / 256;
+    all[i] = rest % 256;
+    rest = (rest - all[i]) / 256;
   }
-  return { head, body, length };
+  apply(set, all, [body, 23]);
+  return all;
 }
 
 function print(line) {
@@ -115,22 +118,40 @@ function readAll() {
   }
   return all;
 }
+// The request: u32 LE header length, the header (JSON), the input file.
+function decodeRequest(request) {
+  const headLength = new DataView(request.buffer, request.byteOffset).getUint32(0, true);
+  const head = JSON.parse(strictUtf8.decode(request.subarray(4, 4 + headLength)));
+  const inputBytes = request.subarray(4 + headLength);
+  let input;
+  try {
+    input = strictUtf8.decode(inputBytes);
+  } catch {
+    input = inputBytes;
+  }
+  const seed = new Uint8Array(head.seed.length / 2);
+  for (let i = 0; i < seed.length; i++) seed[i] = parseInt(head.seed.slice(2 * i, 2 * i + 2), 16);
+  return { code: head.code, options: head.options, outputLimit: head.outputLimit, input, seed };
+}
+
+// Warm-up: the whole path of a job once on dummy values, so that the job's own run does not pay for V8's
+// first compilations (each function is compiled on its first call) nor for the first use of Deno's ops.
 job.warm();
 frame("ok", utf8("warm"));
 frame("error", "warm");
-const request = readAll();
-const view = new DataView(request.buffer);
-const headLength = view.getUint32(0, true);
-const head = JSON.parse(strictUtf8.decode(request.subarray(4, 4 + headLength)));
-const inputBytes = request.subarray(4 + headLength);
-outputLimit = head.outputLimit;
-let input;
-try {
-  input = strictUtf8.decode(inputBytes);
-} catch {
-  input = inputBytes;
+{
+  const head = utf8('{"code":"","options":null,"seed":"00ff","outputLimit":0}');
+  const dummy = new Uint8Array(4 + head.length + 2);
+  dummy[0] = head.length & 255;
+  dummy[1] = head.length >> 8;
+  dummy.set(head, 4);
+  dummy[dummy.length - 1] = 0xff; // not UTF-8: the decoder's failure path too
+  decodeRequest(dummy);
 }
-const seedBytes = new Uint8Array(head.seed.length / 2);
-for (let i = 0; i < seedBytes.length; i++) seedBytes[i] = parseInt(head.seed.slice(2 * i, 2 * i + 2), 16);
-job.run(head.code, input, head.options, seedBytes);
+
+const request = readAll();
+if (request.length === 0) exit(0); // the agent closed the pipe without a job: it is shutting down
+const { code, options, outputLimit: limit, input, seed } = decodeRequest(request);
+outputLimit = limit;
+job.run(code, input, options, seed);
 if (!job.settled()) channel.port2.postMessage(null);

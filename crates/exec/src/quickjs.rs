@@ -57,11 +57,16 @@ pub fn sandbox_main() -> ExitCode {
         args.get(at + 1)?.parse().ok()
     };
     let (Some(memory_mib), Some(time_ms)) = (arg("--memory-mib"), arg("--time-ms")) else {
-        eprintln!("usage: jsjob-sandbox --version | --memory-mib N --time-ms T (one job on stdin)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "usage: jsjob-sandbox --version | --memory-mib N --time-ms T (one job on stdin)"
+        );
         return ExitCode::from(2);
     };
     match run_one(memory_mib, Duration::from_millis(time_ms)) {
-        Ok(frame) => {
+        // The agent closed the pipe without a job: it is shutting down, and this process with it.
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(frame)) => {
             let mut stdout = std::io::stdout().lock();
             if stdout.write_all(&frame).and_then(|()| stdout.flush()).is_err() {
                 return ExitCode::from(2);
@@ -69,13 +74,15 @@ pub fn sandbox_main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => {
-            eprintln!("jsjob-sandbox: {error}");
+            // Best effort: a closed stderr must not turn the error into a panic.
+            let _ = writeln!(std::io::stderr(), "jsjob-sandbox: {error}");
             ExitCode::from(2)
         }
     }
 }
 
-fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
+/// Runs the job on stdin to its answer frame; `None` when stdin closed before any request came.
+fn run_one(memory_mib: u64, time: Duration) -> Result<Option<Vec<u8>>, String> {
     let runtime = Runtime::new().map_err(|e| format!("starting QuickJS: {e}"))?;
     runtime.set_max_stack_size(STACK);
     let state = Rc::new(State::default());
@@ -109,6 +116,9 @@ fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
 
     let mut request = Vec::new();
     std::io::stdin().read_to_end(&mut request).map_err(|e| format!("reading the job: {e}"))?;
+    if request.is_empty() {
+        return Ok(None);
+    }
     let (header, input) = wire::decode_request(&request).ok_or("the job request is malformed")?;
     state.output_limit.set(header.output_limit);
     let mut seed = [0u8; 32];
@@ -174,10 +184,14 @@ fn run_one(memory_mib: u64, time: Duration) -> Result<Vec<u8>, String> {
     }
     let fuel = state.fuel.get();
     let answer = state.answer.borrow_mut().take();
-    Ok(match answer {
+    let frame = match answer {
         Some((status, payload)) => wire::encode_answer(status, fuel, &payload),
         None => wire::encode_answer(Status::Timeout, fuel, b""),
-    })
+    };
+    // The process ends once this frame is written: freeing the engine (a sweep over every object the job
+    // made) would only delay the answer, so the engine is left for the exit to reclaim.
+    std::mem::forget((job, context, runtime));
+    Ok(Some(frame))
 }
 
 /// After a call into JavaScript failed: a stop by the interrupt handler, or an error the prelude could not

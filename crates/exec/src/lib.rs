@@ -19,8 +19,9 @@ pub use self::{
 /// sandbox around it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The job threw, failed through its callback or promise, had no `jsJobRun`, never settled, or
-    /// returned a value with no output form. Deterministic: every run of the job fails the same way.
+    /// The job threw, failed through its callback or promise, had no `jsJobRun`, never settled, returned a
+    /// value with no output form, or its code names `import` (checked before it runs: jobs cannot load
+    /// modules). Deterministic: every run of the job fails the same way.
     #[error("the job failed: {0}")]
     JobError(String),
     /// The job ran past its wall-time limit and was stopped.
@@ -42,7 +43,7 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
-    /// The job's code or options are not UTF-8 text, or its code uses `import`; the job was not run.
+    /// The job's code or options are not UTF-8 text; the job was not run.
     #[error("the job cannot run: {0}")]
     BadJob(String),
     /// The engine process died or answered outside the protocol (a crash, a signal, a bug in an engine).

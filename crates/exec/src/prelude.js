@@ -343,18 +343,25 @@
   // callback, the returned value or promise, or a throw.
   function run(code, input, options, seedBytes) {
     seed(seedBytes);
-    let entry;
+    let body;
     try {
       // The code is a function body, parsed on its own: it cannot close the body early and reach out.
-      entry = new NativeFunction(`${code}\n;return typeof jsJobRun === "function" ? jsJobRun : undefined;`)();
+      body = new NativeFunction(`${code}\n;return typeof jsJobRun === "function" ? jsJobRun : undefined;`);
     } catch (error) {
       fail(error);
       return;
     }
+    // Compiled, not yet run: from here on no code comes from strings, not even from the code's top level.
     deleteProperty(global, "eval");
     define(global, "Function", noCodeFromStrings);
-    // An index loop: the job's code may have replaced the array iterator by now.
     for (let i = 0; i < functionPrototypes.length; i++) define(functionPrototypes[i], "constructor", noCodeFromStrings);
+    let entry;
+    try {
+      entry = body();
+    } catch (error) {
+      fail(error);
+      return;
+    }
     if (typeof entry !== "function") {
       fail(new NativeError("the job's code defines no function jsJobRun(input, options, callback)"));
       return;

@@ -8,6 +8,7 @@
 use std::{
     collections::VecDeque,
     ffi::OsString,
+    os::fd::AsRawFd,
     path::{Path, PathBuf},
     process::Stdio,
     sync::{Arc, Mutex},
@@ -39,6 +40,9 @@ const V8_DATA_BASE_MIB: u64 = 640;
 const QUICKJS_DATA_BASE_MIB: u64 = 64;
 /// Processes kept started and waiting, per engine, unless changed with [`Sandbox::with_pool`].
 const DEFAULT_POOL: usize = 2;
+/// The size the pipes to and from a sandbox process are grown to: the most an unprivileged process may
+/// ask by default (fs.pipe-max-size).
+const PIPE_SIZE: libc::c_int = 1 << 20;
 /// The environment variable that names the QuickJS sandbox binary.
 const SANDBOX_ENV: &str = "JSJOB_SANDBOX";
 /// The QuickJS sandbox binary's file name.
@@ -71,7 +75,9 @@ struct Launcher {
 #[derive(Debug)]
 struct Pool {
     launcher: Launcher,
-    idle: Mutex<VecDeque<Child>>,
+    /// The waiting processes, or `None` once the pool is closed (its `Sandbox` dropped): then nothing is
+    /// started any more, and a process a refill was starting is stopped at once.
+    idle: Mutex<Option<VecDeque<Child>>>,
     size: Mutex<usize>,
 }
 
@@ -137,7 +143,7 @@ impl Sandbox {
     }
 
     fn start(id: String, limits: Limits, grace: Duration, launcher: Launcher) -> Self {
-        let pool = Arc::new(Pool { launcher, idle: Mutex::new(VecDeque::new()), size: Mutex::new(DEFAULT_POOL) });
+        let pool = Arc::new(Pool { launcher, idle: Mutex::new(Some(VecDeque::new())), size: Mutex::new(DEFAULT_POOL) });
         pool.fill();
         Self { id, limits, grace, pool }
     }
@@ -145,7 +151,9 @@ impl Sandbox {
     /// Keeps `size` processes started and waiting (0: start each job's process on demand).
     pub fn with_pool(self, size: usize) -> Self {
         *self.pool.size.lock().unwrap_or_else(|poison| poison.into_inner()) = size;
-        self.pool.idle.lock().unwrap_or_else(|poison| poison.into_inner()).truncate(size);
+        let dropped: Vec<Child> =
+            self.pool.idle().as_mut().map(|idle| idle.drain(size.min(idle.len())..).collect()).unwrap_or_default();
+        dropped.into_iter().for_each(stop);
         self.pool.fill();
         self
     }
@@ -155,8 +163,8 @@ impl Sandbox {
         self.limits
     }
 
-    /// Checks the job against the limits and encodes its request.
-    fn request(&self, job: &JobInput<'_>) -> Result<Vec<u8>> {
+    /// Checks the job against the limits and encodes its request's head (the input follows it).
+    fn request_head(&self, job: &JobInput<'_>) -> Result<Vec<u8>> {
         let limits = &self.limits;
         let options_len = job.options.map_or(0, <[u8]>::len);
         if job.code.len() > limits.code {
@@ -167,9 +175,11 @@ impl Sandbox {
         }
         let code = std::str::from_utf8(job.code)
             .map_err(|e| Error::BadJob(format!("the code is not UTF-8 text (at byte {})", e.valid_up_to())))?;
+        // A job outcome, not a refusal: the code is what it is on every worker.
         if let Some(at) = wire::find_import(code) {
-            return Err(Error::BadJob(format!(
-                "the code uses `import` (at byte {at}): jobs cannot load modules; bundle everything into the job"
+            return Err(Error::JobError(format!(
+                "the code names `import` (at byte {at}): jobs cannot load modules; bundle everything into the \
+                 job's code (and avoid the word even in strings and comments)"
             )));
         }
         let options = job
@@ -182,7 +192,7 @@ impl Sandbox {
             .transpose()?;
         let seed = job.seed.0.iter().map(|b| format!("{b:02x}")).collect();
         let header = Header { code: code.to_owned(), options, seed, output_limit: limits.output };
-        Ok(wire::encode_request(&header, job.input))
+        Ok(wire::encode_request_head(&header))
     }
 
     fn crash(&self, detail: String) -> Error {
@@ -196,7 +206,7 @@ impl Engine for Sandbox {
     }
 
     async fn run(&self, job: JobInput<'_>) -> Result<Output> {
-        let request = self.request(&job)?;
+        let head = self.request_head(&job)?;
         let mut child = self
             .pool
             .take()
@@ -218,7 +228,9 @@ impl Engine for Sandbox {
         let run = async {
             let write = async move {
                 // A process that fails at once may close stdin early; its answer or exit status tells why.
-                let _ = stdin.write_all(&request).await;
+                if stdin.write_all(&head).await.is_ok() {
+                    let _ = stdin.write_all(job.input).await;
+                }
             };
             let cap = FRAME_HEAD + self.limits.output.max(KEEP_STDERR);
             let ((), answer) = tokio::join!(write, read_answer(stdout, cap));
@@ -299,6 +311,13 @@ impl Launcher {
             .kill_on_drop(true)
             .process_group(0);
         let child = command.spawn()?;
+        // Big inputs and outputs cross in a few large writes rather than many 64 KiB turns between the two
+        // processes. Best effort: a pipe that cannot grow (fs.pipe-max-size) keeps its default size.
+        let pipes = [child.stdin.as_ref().map(AsRawFd::as_raw_fd), child.stdout.as_ref().map(AsRawFd::as_raw_fd)];
+        for fd in pipes.into_iter().flatten() {
+            // SAFETY: fcntl(2) F_SETPIPE_SZ on a pipe this process holds open; no memory is involved.
+            unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_SIZE) };
+        }
         // The limits are set from here, on the running process, rather than between fork and exec: that
         // keeps the fast spawn path (no fork of the agent's address space), and the process cannot run any
         // job code before it reads its job, which it only gets afterwards.
@@ -319,15 +338,27 @@ impl Launcher {
     }
 }
 
+impl Drop for Sandbox {
+    /// Closes the pool: its waiting processes are stopped, and a refill under way starts nothing more.
+    fn drop(&mut self) {
+        let idle = self.pool.idle().take();
+        idle.into_iter().flatten().for_each(stop);
+    }
+}
+
 impl Pool {
     fn size(&self) -> usize {
         *self.size.lock().unwrap_or_else(|poison| poison.into_inner())
     }
 
+    fn idle(&self) -> std::sync::MutexGuard<'_, Option<VecDeque<Child>>> {
+        self.idle.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+
     /// A started process: a waiting one when there is one still alive, else a new one.
     fn take(&self) -> std::io::Result<Child> {
         loop {
-            let next = self.idle.lock().unwrap_or_else(|poison| poison.into_inner()).pop_front();
+            let next = self.idle().as_mut().and_then(VecDeque::pop_front);
             let Some(mut child) = next else {
                 return self.launcher.spawn();
             };
@@ -338,16 +369,26 @@ impl Pool {
         }
     }
 
-    /// Starts processes until the pool is full; a failure to start is left for the next `take` to report.
+    /// Starts processes until the pool is full or closed; a failure to start is left for the next `take` to
+    /// report.
     fn fill(&self) {
         let size = self.size();
         loop {
-            if self.idle.lock().unwrap_or_else(|poison| poison.into_inner()).len() >= size {
+            if self.idle().as_ref().is_none_or(|idle| idle.len() >= size) {
                 return;
             }
-            match self.launcher.spawn() {
-                Ok(child) => self.idle.lock().unwrap_or_else(|poison| poison.into_inner()).push_back(child),
-                Err(error) => {
+            let started = self.launcher.spawn();
+            let mut idle = self.idle();
+            match (idle.as_mut(), started) {
+                (Some(idle), Ok(child)) => idle.push_back(child),
+                (None, Ok(child)) => {
+                    drop(idle);
+                    stop(child);
+                    return;
+                }
+                // Closed meanwhile: the failure is the shutdown's (the runtime going away), not news.
+                (None, Err(_)) => return,
+                (Some(_), Err(error)) => {
                     tracing::warn!(program = %self.launcher.program.display(), %error, "cannot start a sandbox process");
                     return;
                 }
@@ -357,7 +398,7 @@ impl Pool {
 
     /// Refills the pool off the job's path: on a blocking-task thread when a runtime is there, else at once.
     fn refill_in_background(self: &Arc<Self>) {
-        if self.size() == 0 {
+        if self.size() == 0 || self.idle().is_none() {
             return;
         }
         match tokio::runtime::Handle::try_current() {
@@ -367,6 +408,18 @@ impl Pool {
             }
             Err(_) => self.fill(),
         }
+    }
+}
+
+/// Stops a waiting process and reaps it (it is blocked on its stdin, so SIGKILL ends it in a moment): the
+/// pool leaves neither a running process nor a zombie behind.
+fn stop(mut child: Child) {
+    let _ = child.start_kill();
+    for _ in 0..1000 {
+        if !matches!(child.try_wait(), Ok(None)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 

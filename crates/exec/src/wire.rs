@@ -53,14 +53,14 @@ impl Status {
     }
 }
 
-/// Encodes a request.
-pub(crate) fn encode_request(header: &Header, input: &[u8]) -> Vec<u8> {
-    // Serializing a struct of strings and numbers cannot fail.
-    let head = serde_json::to_vec(header).unwrap_or_default();
-    let mut request = Vec::with_capacity(4 + head.len() + input.len());
-    request.extend_from_slice(&(head.len() as u32).to_le_bytes());
-    request.extend_from_slice(&head);
-    request.extend_from_slice(input);
+/// Encodes the part of a request before the input, which follows it as it is (not copied into one buffer:
+/// an input may be 64 MiB).
+pub(crate) fn encode_request_head(header: &Header) -> Vec<u8> {
+    let mut request = vec![0; 4];
+    // Serializing a struct of strings and numbers into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut request, header);
+    let len = (request.len() - 4) as u32;
+    request[..4].copy_from_slice(&len.to_le_bytes());
     request
 }
 
@@ -107,13 +107,12 @@ pub(crate) fn decode_answer(frame: &[u8]) -> Option<(Status, u64, &[u8])> {
 /// modules: a dynamic `import()` would reach Deno's `node:` built-ins (real clocks, workers, the process),
 /// and with code generation from strings off in the prelude, the code's text is all the code a job runs.
 pub(crate) fn find_import(code: &str) -> Option<usize> {
-    let bytes = code.as_bytes();
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
-    code.match_indices("import").map(|(at, _)| at).find(|&at| {
-        let before = at.checked_sub(1).map(|i| bytes[i]);
-        let after = bytes.get(at + 6).copied();
-        !before.is_some_and(word) && !after.is_some_and(word)
-    })
+    // By characters, not bytes: JavaScript also separates words with non-ASCII spaces (U+00A0, U+2028,
+    // U+FEFF...), so only what can continue an identifier joins `import` to a longer word.
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+    code.match_indices("import")
+        .map(|(at, _)| at)
+        .find(|&at| !word(code[..at].chars().next_back()) && !word(code[at + "import".len()..].chars().next()))
 }
 
 #[cfg(test)]
@@ -134,7 +133,7 @@ mod tests {
     #[test]
     fn requests_round_trip() {
         let header = Header { code: "c".into(), options: None, seed: "00".into(), output_limit: 9 };
-        let request = encode_request(&header, b"\xffin");
+        let request = [encode_request_head(&header), b"\xffin".to_vec()].concat();
         let (back, input) = decode_request(&request).expect("decodes");
         assert_eq!((back.code.as_str(), back.output_limit, input), ("c", 9, &b"\xffin"[..]));
     }
@@ -143,6 +142,8 @@ mod tests {
     fn finds_import_as_a_word_only() {
         assert_eq!(find_import("await import('node:fs')"), Some(6));
         assert_eq!(find_import("x = 1; /* import */"), Some(10));
-        assert_eq!(find_import("const important = reimport_ + imports;"), None);
+        assert_eq!(find_import("const important = reimport_ + imports + éimport + importé;"), None);
+        assert_eq!(find_import("x =\u{a0}import('node:fs')"), Some(5));
+        assert_eq!(find_import("x\u{2028}import\u{feff}('node:fs')"), Some(4));
     }
 }

@@ -73,7 +73,9 @@ pub async fn run_local(
     }
     .with_pool(0);
     let seed = Seed::derive(&[], cid_of(&input, &AddOptions::V1).as_bytes());
-    let output = engine.run(JobInput { code: &code, input: &input, options: options.map(str::as_bytes), seed }).await?;
+    let output =
+        Engine::run(&engine, JobInput { code: &code, input: &input, options: options.map(str::as_bytes), seed })
+            .await?;
     let cid = cid_of(&output.bytes, &AddOptions::V1);
-    Ok(LocalRun { engine: engine.id().to_owned(), output, cid })
+    Ok(LocalRun { engine: Engine::id(&engine).to_owned(), output, cid })
 }

@@ -5,7 +5,7 @@ mod quickjs;
 mod sandbox;
 mod wire;
 
-use std::time::Duration;
+use std::{pin::Pin, sync::Arc, time::Duration};
 
 use sha2::{Digest, Sha256};
 
@@ -208,38 +208,89 @@ pub fn engine_id_of_word(word: &[u8; 32]) -> Option<&str> {
     std::str::from_utf8(&word[..len]).ok()
 }
 
-/// The engines a worker runs; it refuses jobs for any other build.
-#[derive(Debug, Default)]
-pub struct Engines {
-    engines: Vec<Sandbox>,
+/// A boxed future, so that [`Runner`] is object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// An [`Engine`] as a trait object, so that one [`Engines`] holds engines of different types (and a test
+/// its stand-ins). Every `Engine` that is `Send + Sync` is one.
+pub trait Runner: Send + Sync {
+    /// The engine build's id, such as `v8/deno-2.9.6`.
+    fn id(&self) -> &str;
+
+    /// Runs a job to its output, or to the outcome that stopped it.
+    fn run<'a>(&'a self, job: JobInput<'a>) -> BoxFuture<'a, Result<Output>>;
+}
+
+impl<E: Engine + Send + Sync> Runner for E {
+    fn id(&self) -> &str {
+        Engine::id(self)
+    }
+
+    fn run<'a>(&'a self, job: JobInput<'a>) -> BoxFuture<'a, Result<Output>> {
+        Box::pin(Engine::run(self, job))
+    }
+}
+
+impl std::fmt::Debug for dyn Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.id())
+    }
+}
+
+/// The engine builds a worker runs, found by the id or the 32-byte word jobs name them with; it refuses
+/// jobs for any other build. Cloning shares the engines (and their warm pools).
+#[derive(Clone, Default)]
+pub struct Engines(Vec<Arc<dyn Runner>>);
+
+impl std::fmt::Debug for Engines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(&self.0).finish()
+    }
 }
 
 impl Engines {
-    /// A set of engines.
-    pub fn new(engines: Vec<Sandbox>) -> Self {
-        Self { engines }
+    /// Adds an engine.
+    pub fn with(mut self, engine: Arc<dyn Runner>) -> Self {
+        self.0.push(engine);
+        self
+    }
+
+    /// Keeps only the engines whose ids are in `ids` (all when `ids` is empty).
+    pub fn only(self, ids: &[String]) -> Self {
+        if ids.is_empty() {
+            return self;
+        }
+        Self(self.0.into_iter().filter(|engine| ids.iter().any(|id| id == engine.id())).collect())
+    }
+
+    /// The engine a job's 32-byte engine word names, if this set runs it.
+    pub fn find(&self, word: impl Into<[u8; 32]>) -> Option<&Arc<dyn Runner>> {
+        let word = word.into();
+        self.0.iter().find(|engine| engine_word(engine.id()) == word)
     }
 
     /// The engine whose id is exactly `id`, or [`Error::UnknownEngine`].
-    pub fn engine_for(&self, id: &str) -> Result<&Sandbox> {
-        self.engines.iter().find(|engine| engine.id() == id).ok_or_else(|| self.unknown(id.to_owned()))
+    pub fn engine_for(&self, id: &str) -> Result<&Arc<dyn Runner>> {
+        self.find(engine_word(id)).filter(|engine| engine.id() == id).ok_or_else(|| self.unknown(id.to_owned()))
     }
 
-    /// The engine a job spec's 32-byte engine word names, or [`Error::UnknownEngine`].
-    pub fn engine_for_word(&self, word: &[u8; 32]) -> Result<&Sandbox> {
-        match engine_id_of_word(word) {
-            Some(id) => self.engine_for(id),
-            None => Err(self.unknown(format!("0x{}", word.iter().map(|b| format!("{b:02x}")).collect::<String>()))),
-        }
+    /// The engine a job's 32-byte engine word names, or [`Error::UnknownEngine`].
+    pub fn engine_for_word(&self, word: &[u8; 32]) -> Result<&Arc<dyn Runner>> {
+        self.find(*word).ok_or_else(|| {
+            self.unknown(engine_id_of_word(word).map_or_else(
+                || format!("0x{}", word.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+                str::to_owned,
+            ))
+        })
     }
 
     /// The engines' ids.
-    pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.engines.iter().map(|engine| engine.id())
+    pub fn ids(&self) -> Vec<&str> {
+        self.0.iter().map(|engine| engine.id()).collect()
     }
 
     fn unknown(&self, wanted: String) -> Error {
-        Error::UnknownEngine { wanted, available: self.ids().collect::<Vec<_>>().join(", ") }
+        Error::UnknownEngine { wanted, available: self.ids().join(", ") }
     }
 }
 

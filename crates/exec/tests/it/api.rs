@@ -8,8 +8,9 @@ use super::*;
 
 #[tokio::test]
 async fn engine_ids_name_the_exact_builds_and_unknown_engines_are_refused() {
-    let engines = Engines::new(engines(ROOMY_LIMITS).await);
-    let ids: Vec<&str> = engines.ids().collect();
+    let engines =
+        engines(ROOMY_LIMITS).await.into_iter().fold(Engines::default(), |set, engine| set.with(Arc::new(engine)));
+    let ids = engines.ids();
     assert_eq!(ids[0], "v8/deno-2.9.6");
     assert_eq!(ids[1], format!("quickjs-ng/{}", jsjob_exec::quickjs_version()));
     assert!(ids[1].starts_with("quickjs-ng/0."), "{}", ids[1]);
@@ -20,6 +21,12 @@ async fn engine_ids_name_the_exact_builds_and_unknown_engines_are_refused() {
     assert!(matches!(error, Error::UnknownEngine { .. }), "{error}");
     let word = jsjob_exec::engine_word(ids[1]);
     assert_eq!(engines.engine_for_word(&word).expect("by word").id(), ids[1]);
+    assert!(engines.find(word).is_some() && engines.find([0; 32]).is_none());
+    let only = engines.clone().only(&[ids[1].to_owned()]);
+    assert_eq!(only.ids(), [ids[1]]);
+    assert!(
+        matches!(only.engine_for("v8/deno-2.9.6"), Err(Error::UnknownEngine { available, .. }) if available == ids[1])
+    );
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ pub struct Ledger {
     pub fees: HashMap<Address, U256>,
     /// Gas of the transactions that touched each job.
     pub job_gas: HashMap<U256, u64>,
-    /// Gas of each transaction, by operation (`post`, `claim`, …, `withdraw`, `other`).
+    /// Gas of each transaction, by operation (`post`, `claim`, …, `withdraw`, `reverted`, `other`).
     pub ops: BTreeMap<&'static str, Vec<u64>>,
 }
 
@@ -58,7 +58,8 @@ pub async fn read(provider: &DynProvider, agency: Address, arbiter: Address, fro
                 .iter()
                 .filter(|log| log.address() == agency)
                 .find_map(|log| operation(log.topics(), to_arbiter));
-            let (name, job) = op.unwrap_or(("other", None));
+            // A reverted transaction (such as a claim that lost the race, mined) emits nothing.
+            let (name, job) = if receipt.status() { op.unwrap_or(("other", None)) } else { ("reverted", None) };
             ledger.ops.entry(name).or_default().push(receipt.gas_used);
             if let Some(job) = job {
                 *ledger.job_gas.entry(job).or_default() += receipt.gas_used;
@@ -81,6 +82,8 @@ pub struct Account {
     pub after: U256,
     /// Wei it paid for gas in the run.
     pub fees: U256,
+    /// Its credit left in the agency at the end (not withdrawn yet).
+    pub credit: U256,
 }
 
 impl Account {
@@ -128,6 +131,7 @@ mod tests {
             before: U256::from(before),
             after: U256::from(after),
             fees: U256::from(fees),
+            credit: U256::ZERO,
         };
         // 10 moved from the first to the second, which paid 2 in gas.
         assert!(imbalance(&[account(100, 90, 0), account(50, 58, 2)]).is_zero());

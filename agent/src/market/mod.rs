@@ -768,6 +768,7 @@ impl Market {
                 before: ledger::balance(self.observer.provider(), *address, first_block - 1).await?,
                 after: ledger::balance(self.observer.provider(), *address, last_block).await?,
                 fees: ledger.fees.get(address).copied().unwrap_or_default(),
+                credit: self.observer.credit_of(*address).await?,
             });
         }
         let strangers: Vec<String> =
@@ -820,12 +821,13 @@ impl Market {
             self.session(devnet::dev_signer(ARBITER_KEY))?.engines(0).await?,
         )?;
         let mut board = Board::new(self.names.clone(), false);
+        let mut known: HashSet<U256> = self.observer.jobs().await?.into_keys().collect();
         loop {
             let jobs = self.observer.jobs().await?;
-            // Jobs posted from outside appear on the board as they come.
+            // Jobs posted from now on appear on the board as they come.
             for view in jobs.values() {
-                if !board.rows().iter().any(|row| row.id == view.id) {
-                    board.add(view.id, "posted".into(), short_engine(&roles::seams::engine_name(view.spec.engine)));
+                if known.insert(view.id) {
+                    board.add(view.id, "(posted)".into(), short_engine(&roles::seams::engine_name(view.spec.engine)));
                 }
             }
             self.tend(None, &arbiter, &mut board, out).await?;
@@ -972,12 +974,13 @@ fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (d
         say(
             out,
             &format!(
-                "  {:<15} {:<42} {:>14} {:>12} {:>16}",
+                "  {:<15} {:<42} {:>14} {:>14} {:>16} {:>12}",
                 account.name,
                 account.address.to_checksum(None),
                 signed_eth(account.change()),
-                format_eth(account.fees),
-                signed_eth(account.market())
+                gwei(account.fees),
+                signed_eth(account.market()),
+                format_eth(account.credit)
             ),
         );
     }
@@ -989,6 +992,13 @@ fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (d
             if imbalance.is_zero() { "ok" } else { "FAILED" }
         ),
     );
+}
+
+/// Wei in gwei, three decimals.
+fn gwei(wei: U256) -> String {
+    let milli = wei / U256::from(1_000_000u64);
+    let (whole, frac) = (milli / U256::from(1000u64), milli % U256::from(1000u64));
+    format!("{whole}.{frac:0>3}")
 }
 
 fn signed_eth(value: alloy::primitives::I256) -> String {

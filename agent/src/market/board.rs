@@ -35,6 +35,7 @@ pub struct Board {
     live: bool,
     drawn: usize,
     notes: Vec<String>,
+    dirty: bool,
 }
 
 /// Notes kept under a live table.
@@ -56,7 +57,7 @@ pub fn outcome_name(outcome: Outcome) -> String {
 impl Board {
     /// An empty board; `live` redraws it in place (a terminal), else changes are printed as lines.
     pub fn new(names: HashMap<Address, String>, live: bool) -> Self {
-        Self { rows: Vec::new(), names, live, drawn: 0, notes: Vec::new() }
+        Self { rows: Vec::new(), names, live, drawn: 0, notes: Vec::new(), dirty: false }
     }
 
     /// Adds a job.
@@ -96,6 +97,11 @@ impl Board {
     pub fn show(&mut self, out: &mut dyn Write, changes: &[String]) {
         // A closed pipe or terminal is no reason to stop the market: output errors are ignored.
         if self.live {
+            // Redrawn only when something changed.
+            if changes.is_empty() && !self.dirty && self.drawn > 0 {
+                return;
+            }
+            self.dirty = false;
             if self.drawn > 0 {
                 let _ = write!(out, "\x1b[{}A", self.drawn);
             }
@@ -120,6 +126,7 @@ impl Board {
     pub fn note(&mut self, out: &mut dyn Write, line: &str) {
         if self.live {
             self.notes.push(line.to_owned());
+            self.dirty = true;
             if self.notes.len() > NOTES {
                 self.notes.remove(0);
             }
@@ -170,7 +177,11 @@ mod tests {
         let mut out = Vec::new();
         board.show(&mut out, &[]);
         board.show(&mut out, &[]);
+        board.note(&mut out, "a note");
         let text = String::from_utf8_lossy(&out);
+        // Drawn once, not redrawn without a change, redrawn in place for the note (header + row).
+        assert_eq!(text.matches("primes/small").count(), 2, "{text:?}");
         assert_eq!(text.matches("\x1b[2A").count(), 1, "{text:?}");
+        assert!(text.ends_with("a note\n"), "{text:?}");
     }
 }

@@ -591,11 +591,12 @@ impl Market {
         say(
             out,
             &format!(
-                "posting   {} jobs ({} examples × {} engines){}",
+                "posting   {} jobs: {} runs of {} examples × {} engines{}",
                 plan.len(),
                 runs.len(),
+                runs.iter().map(|run| &run.example).collect::<HashSet<_>>().len(),
                 quickjs.len(),
-                if cheater.is_some() { "; the cheater takes the first" } else { "" }
+                if cheater.is_some() { "; the cheater claims the first ones" } else { "" }
             ),
         );
         for (run, engine, cheat) in &plan {

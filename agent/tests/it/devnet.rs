@@ -177,5 +177,60 @@ async fn devnet_runs_the_examples_on_both_engines_and_slashes_the_cheater() {
         assert!(!Path::new(&format!("/proc/{pid}")).exists(), "child {pid} outlived the devnet");
     }
     assert!(dir.join("anvil-state.json").is_file(), "anvil did not keep its state");
+
+    // A second run reuses the directory: the chain (its state file), the deployment, the store, the
+    // agents' databases.
+    let again = tokio::process::Command::new(env!("CARGO_BIN_EXE_jsjob"))
+        .args(["devnet", "--headless", "--example", "sudoku", "--engine", "v8", "--workers", "1"])
+        .args(["--port", "0", "--ipfs-port", "0", "--dir"])
+        .arg(&dir)
+        .current_dir(&root)
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let again = tokio::time::timeout(START, again).await.expect("the second run ends").expect("second run");
+    let shown = String::from_utf8_lossy(&again.stdout);
+    assert!(again.status.success(), "{shown}{}", String::from_utf8_lossy(&again.stderr));
+    assert!(shown.contains("contracts reused from"), "{shown}");
+    assert!(shown.contains("= 0 wei [ok]"), "{shown}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Bad input is one line on stderr and a non-zero exit, before anything starts.
+#[tokio::test]
+async fn devnet_bad_input_is_one_line() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repository").to_owned();
+    let base = std::env::temp_dir().join(format!("jsjob-it-devnet-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&base).expect("test directory");
+    let refused = |args: Vec<String>, needle: &'static str| {
+        let root = root.clone();
+        async move {
+            let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_jsjob"))
+                .arg("devnet")
+                .args(["--headless", "--ipfs-port", "0"])
+                .args(&args)
+                .current_dir(&root)
+                .stdin(Stdio::null())
+                .output()
+                .await
+                .expect("run jsjob devnet");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success(), "{args:?} succeeded");
+            assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: not one line: {stderr}");
+            assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        }
+    };
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = taken.local_addr().expect("address").port().to_string();
+    let dir = |name: &str| base.join(name).display().to_string();
+    refused(vec!["--port".into(), port, "--dir".into(), dir("a")], "is in use").await;
+    std::fs::write(base.join("file"), "not a directory").expect("file");
+    refused(vec!["--port".into(), "0".into(), "--dir".into(), dir("file")], "is a file").await;
+    std::fs::create_dir_all(base.join("mine")).expect("dir");
+    std::fs::write(base.join("mine/keep.txt"), "someone's data").expect("file");
+    refused(vec!["--port".into(), "0".into(), "--fresh".into(), "--dir".into(), dir("mine")], "not a devnet directory")
+        .await;
+    assert!(base.join("mine/keep.txt").is_file(), "--fresh cleared a directory that is not the devnet's");
+    refused(vec!["--port".into(), "0".into(), "--example".into(), "nope".into()], "no example named \"nope\"").await;
+    let _ = std::fs::remove_dir_all(&base);
 }

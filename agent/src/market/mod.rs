@@ -166,10 +166,10 @@ const FIRST_WORKER: usize = 4;
 /// The jobs' terms: a 60 s challenge window (the clock keeper jumps over it), an hour to claim, ten
 /// minutes to run, a day for the arbiter.
 const WINDOW: u32 = 60;
-/// Payment per job.
-const PAYMENT: &str = "0.01";
-/// Worker's and challenger's bond.
-const BOND: &str = "0.005";
+/// Payment per job: 0.01 ETH, in wei.
+const PAYMENT: u64 = 10_000_000_000_000_000;
+/// Worker's and challenger's bond: 0.005 ETH, in wei.
+const BOND: u64 = 5_000_000_000_000_000;
 /// Pause between looks at the chain.
 const TICK: Duration = Duration::from_millis(200);
 /// How long a child gets to stop after SIGTERM.
@@ -584,46 +584,41 @@ impl Market {
                 plan.push((run, engine, cheat));
             }
         }
-        plan.sort_by_key(|(_, _, cheat)| !cheat);
-        let mut posted: Vec<(U256, &ExampleRun)> = Vec::new();
-        let mut cheated = Vec::new();
-        let mut workers_started = false;
+        let (cheats, honest): (Vec<_>, Vec<_>) = plan.into_iter().partition(|(_, _, cheat)| *cheat);
         say(
             out,
             &format!(
-                "posting   {} jobs: {} runs of {} examples × {} engines{}",
-                plan.len(),
+                "posting   {} jobs: {} runs of {} examples × {} engines",
+                cheats.len() + honest.len(),
                 runs.len(),
                 runs.iter().map(|run| &run.example).collect::<HashSet<_>>().len(),
                 quickjs.len(),
-                if cheater.is_some() { "; the cheater claims the first ones" } else { "" }
             ),
         );
-        for (run, engine, cheat) in &plan {
-            if !cheat && !workers_started {
-                for k in 0..usize::from(args.workers) {
-                    self.spawn_agent("worker", &format!("worker-{}", k + 1), FIRST_WORKER + k, out)?;
-                }
-                workers_started = true;
-            }
-            let id = poster::post(&poster, &terms(run, engine)).await?;
-            board.add(id, run.label(), short_engine(engine));
-            posted.push((id, run));
-            if let (true, Some(cheater), Some(wrong)) = (*cheat, &cheater, &run.wrong) {
+        let mut posted: Vec<(U256, &ExampleRun)> = Vec::new();
+        if let Some(cheater) = &cheater {
+            let mut taken = 0;
+            for (run, engine, _) in &cheats {
+                let id = post(&poster, run, engine, &mut board).await?;
+                posted.push((id, run));
+                let Some(wrong) = &run.wrong else { continue };
                 let made_up = std::fs::read(wrong).map_err(|source| Error::Io {
                     what: "reading",
                     path: wrong.clone(),
                     source,
                 })?;
                 if cheater.cheat(id, &made_up).await? {
-                    cheated.push(id);
+                    taken += 1;
                 }
             }
+            say(out, &format!("cheater   claimed {taken} jobs and submitted made-up outputs without running them"));
         }
-        if !workers_started {
-            for k in 0..usize::from(args.workers) {
-                self.spawn_agent("worker", &format!("worker-{}", k + 1), FIRST_WORKER + k, out)?;
-            }
+        for k in 0..usize::from(args.workers) {
+            self.spawn_agent("worker", &format!("worker-{}", k + 1), FIRST_WORKER + k, out)?;
+        }
+        for (run, engine, _) in &honest {
+            let id = post(&poster, run, engine, &mut board).await?;
+            posted.push((id, run));
         }
 
         let ids: Vec<U256> = posted.iter().map(|(id, _)| *id).collect();
@@ -817,10 +812,9 @@ impl Market {
 
     /// Tends every job until dropped.
     async fn keep(&self, out: &mut (dyn Write + Send)) -> Result<()> {
-        let arbiter = Arbiter::new(
-            self.session(devnet::dev_signer(ARBITER_KEY))?,
-            self.session(devnet::dev_signer(ARBITER_KEY))?.engines(0).await?,
-        )?;
+        let session = self.session(devnet::dev_signer(ARBITER_KEY))?;
+        let engines = session.engines(0).await?;
+        let arbiter = Arbiter::new(session, engines)?;
         let mut board = Board::new(self.names.clone(), false);
         let mut known: HashSet<U256> = self.observer.jobs().await?.into_keys().collect();
         loop {
@@ -863,16 +857,22 @@ async fn reusable(path: &Path, chain_id: u64, provider: &alloy::providers::DynPr
     (!code.is_empty()).then_some(deployment)
 }
 
+/// Posts `run` for `engine` as the poster and puts it on the board.
+async fn post(poster: &Session, run: &ExampleRun, engine: &str, board: &mut Board) -> Result<U256> {
+    let id = poster::post(poster, &terms(run, engine)).await?;
+    board.add(id, run.label(), short_engine(engine));
+    Ok(id)
+}
+
 /// The terms a run is posted with.
 fn terms(run: &ExampleRun, engine: &str) -> poster::Terms {
-    let eth = |text: &str| crate::config::eth("amount", text).unwrap_or_default();
     poster::Terms {
         code: run.code.display().to_string(),
         input: run.input.display().to_string(),
         options: run.options.clone(),
-        payment: eth(PAYMENT),
-        bond: eth(BOND),
-        challenge_bond: eth(BOND),
+        payment: U256::from(PAYMENT),
+        bond: U256::from(BOND),
+        challenge_bond: U256::from(BOND),
         arbiter_fee: U256::ZERO,
         claim_within: 3600,
         execution_time: 600,

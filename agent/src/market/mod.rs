@@ -301,14 +301,27 @@ impl Layout {
             let path = dir.join(sub);
             std::fs::create_dir_all(&path).map_err(|e| io("creating", &path, e))?;
         }
+        // anvil stops with a terse message on a state file it cannot read: say which and what to do.
+        let state = self.state();
+        if state.is_file() {
+            let text = std::fs::read(&state).map_err(|e| io("reading", &state, e))?;
+            if serde_json::from_slice::<serde_json::Value>(&text).is_err() {
+                return Err(Error::Usage(format!(
+                    "{} is not an anvil state file: pass --fresh to start a new chain in {}",
+                    state.display(),
+                    dir.display()
+                )));
+            }
+        }
         let marker = dir.join(MARKER);
         std::fs::write(&marker, "a jsjob devnet's data: `jsjob devnet --fresh` may clear this directory\n")
             .map_err(|e| io("writing", &marker, e))?;
-        // Short polls, so that the table moves; a small withdraw threshold, so that payments are drawn.
+        // Short polls, so that the table moves; a small withdraw threshold, so that payments are drawn; a
+        // run limit that a loaded machine's QuickJS meets (jobs have ten minutes).
         let config = self.config();
         std::fs::write(
             &config,
-            "[chain]\npoll_interval_ms = 100\nrpc_retry_secs = 10\n[worker]\nwithdraw_above_eth = \"0.001\"\n",
+            "[chain]\npoll_interval_ms = 100\nrpc_retry_secs = 10\n[worker]\nwithdraw_above_eth = \"0.001\"\nrun_timeout_secs = 60\n",
         )
         .map_err(|e| io("writing", &config, e))?;
         Ok(())
@@ -469,6 +482,7 @@ impl Market {
         config.chain.poll_interval_ms = 100;
         config.store.api = Some(ipfs.clone());
         config.worker.deno = Some(tools.deno.clone());
+        config.worker.run_timeout_secs = 60;
 
         let mut names: HashMap<Address, String> = HashMap::from([
             (devnet::dev_signer(ARBITER_KEY).address(), "arbiter".to_owned()),

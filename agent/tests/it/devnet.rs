@@ -232,5 +232,10 @@ async fn devnet_bad_input_is_one_line() {
         .await;
     assert!(base.join("mine/keep.txt").is_file(), "--fresh cleared a directory that is not the devnet's");
     refused(vec!["--port".into(), "0".into(), "--example".into(), "nope".into()], "no example named \"nope\"").await;
+    // A devnet directory whose chain state is broken.
+    std::fs::create_dir_all(base.join("broken")).expect("dir");
+    std::fs::write(base.join("broken/.jsjob-devnet"), "").expect("marker");
+    std::fs::write(base.join("broken/anvil-state.json"), "{not json").expect("state");
+    refused(vec!["--port".into(), "0".into(), "--dir".into(), dir("broken")], "pass --fresh").await;
     let _ = std::fs::remove_dir_all(&base);
 }

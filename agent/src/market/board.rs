@@ -145,11 +145,11 @@ impl Board {
 
 /// The table's header.
 pub fn header() -> String {
-    format!("{:<12} {:<26} {:<8} {:<22} {}", "job", "example", "engine", "state", "worker")
+    format!("{:<12} {:<26} {:<8} {:<26} {}", "job", "example", "engine", "state", "worker")
 }
 
 fn format_row(row: &Row) -> String {
-    format!("{:<12} {:<26} {:<8} {:<22} {}", short(row.id), row.label, row.engine, row.state, row.worker)
+    format!("{:<12} {:<26} {:<8} {:<26} {}", short(row.id), row.label, row.engine, row.state, row.worker)
 }
 
 #[cfg(test)]

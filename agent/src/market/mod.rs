@@ -689,14 +689,15 @@ impl Market {
         let submitted: Vec<&JobView> = live.iter().copied().filter(|view| view.status() == Status::Submitted).collect();
         if !submitted.is_empty() && submitted.len() == live.len() {
             let seen = verified(&self.layout.log("verifier"));
-            if submitted.iter().all(|view| seen.contains(&short(view.id))) {
-                devnet::advance_time(self.observer.provider(), u64::from(WINDOW) + 1).await?;
+            // A window is over once the chain's time is past its end; then the workers finalize.
+            let end = submitted.iter().map(|view| view.record.deadline.to::<u64>()).max().unwrap_or_default();
+            let now = devnet::chain_time(self.observer.provider()).await?;
+            if now <= end && submitted.iter().all(|view| seen.contains(&short(view.id))) {
+                let jump = end - now + 1;
+                devnet::advance_time(self.observer.provider(), jump).await?;
                 board.note(
                     out,
-                    &format!(
-                        "clock     +{} s: the verifier re-ran every submitted result; the windows close",
-                        WINDOW + 1
-                    ),
+                    &format!("clock     +{jump} s: the verifier re-ran every submitted result; the windows close"),
                 );
             }
         }

@@ -252,6 +252,8 @@ pub struct WorkerSettings {
     pub poll_ms: u64,
     /// `worker.max_jobs`.
     pub max_jobs: usize,
+    /// The `jsjob` binary they run, as the report names it (its build profile shows in the path).
+    pub binary: String,
 }
 
 /// One end-to-end run's figures. Times are seconds from the moment the posts started to be sent.

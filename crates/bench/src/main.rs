@@ -61,6 +61,8 @@ fn main() -> eyre::Result<()> {
         Some(path) => path,
         None => std::env::current_exe()?.with_file_name("jsjob"),
     };
+    // The workers run in their own directories.
+    let jsjob = std::path::absolute(&jsjob)?;
     let (default_jobs, default_workers) =
         if args.quick { (vec![10, 100], vec![1, 2]) } else { (vec![100, 1000], vec![1, 2, 4]) };
     let jobs = if args.jobs.is_empty() { default_jobs } else { args.jobs.clone() };
@@ -78,12 +80,13 @@ fn main() -> eyre::Result<()> {
     if args.quick {
         command.push_str(" --quick");
     }
+    let binary = jsjob.strip_prefix(&root).unwrap_or(&jsjob).display().to_string();
     let plan = Plan {
         work_dir: std::env::temp_dir().join(format!("jsjob-bench-{}", std::process::id())),
         root,
         jsjob,
         runs,
-        workers: WorkerSettings { poll_ms: args.poll_ms, max_jobs: args.max_jobs },
+        workers: WorkerSettings { poll_ms: args.poll_ms, max_jobs: args.max_jobs, binary },
         patience: Duration::from_secs(60),
         patience_per_job: Duration::from_millis(500),
         criterion: Some((args.criterion.clone(), args.since.map(|secs| UNIX_EPOCH + Duration::from_secs(secs)))),

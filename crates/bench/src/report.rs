@@ -245,7 +245,7 @@ impl Report {
         let _ = writeln!(
             out,
             "A fresh anvil (automine) per run, the contracts deployed by `script/Deploy.s.sol`; W real \
-             `jsjob worker` processes (release build; `chain.poll_interval_ms = {}`, `worker.max_jobs = {}`, \
+             `jsjob worker` processes (`{}`; `chain.poll_interval_ms = {}`, `worker.max_jobs = {}`, \
              other settings default; V8 engine) are started, then N jobs (a trivial job, a 1 s challenge \
              window) are posted at once: pre-signed and sent together. The bench reads the agency's events \
              every {} ms and notes when it first saw each job posted, submitted and closed (finalized by its \
@@ -254,6 +254,7 @@ impl Report {
              still). Times are seconds from the first post sent. Worker transactions per job count every \
              transaction the workers sent (claims that lost a race and withdrawals included; 3 is the \
              minimum: claim, submit, finalize). Peak RSS is each worker's `VmHWM`, the largest shown.\n",
+            self.workers.binary,
             self.workers.poll_ms,
             self.workers.max_jobs,
             crate::e2e::WATCH_POLL.as_millis(),

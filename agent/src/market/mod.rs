@@ -1027,3 +1027,31 @@ fn signed_eth(value: alloy::primitives::I256) -> String {
     };
     format!("{sign}{}", format_eth(value.unsigned_abs()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verifiers_json_log_says_which_results_it_re_ran() {
+        let log = std::env::temp_dir().join(format!("jsjob-verified-{}.log", std::process::id()));
+        let lines = [
+            r#"{"timestamp":"t","level":"INFO","fields":{"message":"verifier started","account":"0x1"},"target":"jsjob::roles::verifier"}"#,
+            r#"{"timestamp":"t","level":"INFO","fields":{"message":"the submitted result is right","job":"0x0000aaaa","result":"b"},"target":"jsjob::roles::verifier"}"#,
+            r#"{"timestamp":"t","level":"WARN","fields":{"message":"wrong result: challenging","job":"0x0000bbbb"},"target":"jsjob::roles::verifier"}"#,
+            r#"{"timestamp":"t","level":"INFO","fields":{"message":"revealed; the arbiter rules next","job":"0x0000cccc"},"target":"jsjob::roles::verifier"}"#,
+            "not json",
+        ];
+        std::fs::write(&log, lines.join("\n")).expect("log");
+        let seen = verified(&log);
+        let _ = std::fs::remove_file(&log);
+        assert_eq!(seen, HashSet::from(["0x0000aaaa".to_owned(), "0x0000bbbb".to_owned()]));
+        assert!(verified(Path::new("/nonexistent/verifier.log")).is_empty());
+    }
+
+    #[test]
+    fn gwei_has_three_decimals() {
+        assert_eq!(gwei(U256::from(1_234_567_890u64)), "1.234");
+        assert_eq!(gwei(U256::ZERO), "0.000");
+    }
+}

@@ -205,6 +205,8 @@ pub struct JobReport {
     pub result: Option<(String, usize)>,
     /// The functional check's verdict (`Err`: refused, with why).
     pub check: Result<String, String>,
+    /// When the arbiter overturned the worker's result: the check's verdict on that result.
+    pub overturned: Option<Result<String, String>>,
     /// Gas of every transaction about it.
     pub gas: u64,
 }
@@ -746,17 +748,25 @@ impl Market {
         let mut reports = Vec::new();
         for (id, run) in posted {
             let view = jobs.get(id).ok_or_else(|| Error::Failed(format!("job {} vanished", short(*id))))?;
+            let code = std::fs::read(&run.check).map_err(|source| Error::Io {
+                what: "reading",
+                path: run.check.clone(),
+                source,
+            })?;
             let (result, check) = match poster::result(poster, *id).await {
                 Ok((cid, bytes)) => {
-                    let code = std::fs::read(&run.check).map_err(|source| Error::Io {
-                        what: "reading",
-                        path: run.check.clone(),
-                        source,
-                    })?;
                     let check = poster::check(poster, *id, &code, &bytes, run.binary).await.map_err(|e| e.to_string());
                     (Some((cid.to_string(), bytes.len())), check)
                 }
                 Err(error) => (None, Err(error.to_string())),
+            };
+            // A result the arbiter overturned: what its check says of it.
+            let overturned = match (view.outcome, view.result_cid.as_deref()) {
+                (Some(Outcome::ChallengerUpheld), Some(cid)) => {
+                    let bytes = poster.content.get(&crate::cid::Cid::from_bytes(cid)?).await?;
+                    Some(poster::check(poster, *id, &code, &bytes, run.binary).await.map_err(|e| e.to_string()))
+                }
+                _ => None,
             };
             reports.push(JobReport {
                 id: *id,
@@ -766,6 +776,7 @@ impl Market {
                 worker: board.name(view.record.worker),
                 result,
                 check,
+                overturned,
                 gas: ledger.job_gas.get(id).copied().unwrap_or_default(),
             });
         }
@@ -946,6 +957,9 @@ fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (d
                 job.gas
             ),
         );
+        if let Some(Err(why)) = &job.overturned {
+            say(out, &format!("             the overturned result, checked: REFUSED: {}", first_line(why)));
+        }
     }
     say(out, "");
     say(out, "gas per operation (from the receipts):");
@@ -1008,6 +1022,11 @@ fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (d
             if imbalance.is_zero() { "ok" } else { "FAILED" }
         ),
     );
+}
+
+/// The first line of a message, at most 160 characters.
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().chars().take(160).collect()
 }
 
 /// Wei in gwei, three decimals.

@@ -170,6 +170,11 @@ const WINDOW: u32 = 60;
 const PAYMENT: u64 = 10_000_000_000_000_000;
 /// Worker's and challenger's bond: 0.005 ETH, in wei.
 const BOND: u64 = 5_000_000_000_000_000;
+/// The agents withdraw their credit once above this many wei (0.001 ETH; `worker.withdraw_above_eth` in
+/// the agents' config).
+const WITHDRAW_ABOVE: u64 = 1_000_000_000_000_000;
+/// How long the summary waits for the agents' withdrawals.
+const SETTLE: Duration = Duration::from_secs(10);
 /// Pause between looks at the chain.
 const TICK: Duration = Duration::from_millis(200);
 /// How long a child gets to stop after SIGTERM.
@@ -735,6 +740,19 @@ impl Market {
         first_block: u64,
         out: &mut (dyn Write + Send),
     ) -> Result<Summary> {
+        // The agents withdraw credits above the threshold by themselves: a moment for that, so that the
+        // balances are read when the money has settled.
+        let settle = tokio::time::Instant::now() + SETTLE;
+        while tokio::time::Instant::now() < settle {
+            let mut pending = false;
+            for address in self.names.keys() {
+                pending |= self.observer.credit_of(*address).await? > U256::from(WITHDRAW_ABOVE);
+            }
+            if !pending {
+                break;
+            }
+            tokio::time::sleep(TICK).await;
+        }
         let last_block = self.block().await?;
         let ledger = ledger::read(
             self.observer.provider(),
@@ -796,7 +814,7 @@ impl Market {
         let strangers: Vec<String> =
             ledger.fees.keys().filter(|a| !self.names.contains_key(*a)).map(ToString::to_string).collect();
         let summary = Summary { jobs: reports, accounts, ops: ledger.ops };
-        print_summary(&summary, &jobs, out);
+        print_summary(&summary, &jobs, &self.names, out);
         let imbalance = ledger::imbalance(&summary.accounts);
         let refused: Vec<String> =
             summary.jobs.iter().filter(|j| j.check.is_err()).map(|j| format!("{} {}", short(j.id), j.label)).collect();
@@ -934,7 +952,12 @@ fn verified(log: &Path) -> HashSet<String> {
         .collect()
 }
 
-fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (dyn Write + Send)) {
+fn print_summary(
+    summary: &Summary,
+    jobs: &BTreeMap<U256, JobView>,
+    names: &HashMap<Address, String>,
+    out: &mut (dyn Write + Send),
+) {
     say(out, "");
     say(out, "results:");
     for job in &summary.jobs {
@@ -975,6 +998,25 @@ fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (d
             ),
         );
     }
+    // What each account was credited, job by job (payments, and bonds returned or won).
+    let mut paid: BTreeMap<String, (U256, usize)> = BTreeMap::new();
+    for view in summary.jobs.iter().filter_map(|job| jobs.get(&job.id)) {
+        let Some(outcome) = view.outcome else { continue };
+        for account in [view.record.worker, view.record.challenger] {
+            let payout = roles::payout_of(outcome, view, account);
+            if account != Address::ZERO && !payout.is_zero() {
+                let name = names.get(&account).cloned().unwrap_or_else(|| account.to_string());
+                let entry = paid.entry(name).or_default();
+                entry.0 += payout;
+                entry.1 += 1;
+            }
+        }
+    }
+    say(out, "");
+    say(out, "payments credited by the agency (payment, and the bonds returned or won):");
+    for (name, (wei, count)) in &paid {
+        say(out, &format!("  {name:<15} {:>8} ETH for {count} jobs", format_eth(*wei)));
+    }
     let slashed: Vec<&JobView> = summary
         .jobs
         .iter()
@@ -996,8 +1038,8 @@ fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (d
     say(
         out,
         &format!(
-            "  {:<15} {:<42} {:>14} {:>12} {:>16}",
-            "account", "address", "balance change", "gas paid", "before gas"
+            "  {:<15} {:<42} {:>14} {:>14} {:>16} {:>12}",
+            "account", "address", "balance change", "gas paid, gwei", "before gas", "credit left"
         ),
     );
     for account in &summary.accounts {
@@ -1036,15 +1078,18 @@ fn gwei(wei: U256) -> String {
     format!("{whole}.{frac:0>3}")
 }
 
+/// A signed amount in ETH; a change too small to show (gas only) is `≈0`.
 fn signed_eth(value: alloy::primitives::I256) -> String {
-    let sign = if value.is_negative() {
-        "-"
-    } else if value.is_zero() {
-        ""
+    let magnitude = format_eth(value.unsigned_abs());
+    if value.is_zero() {
+        "0".to_owned()
+    } else if magnitude == "0" {
+        "≈0".to_owned()
+    } else if value.is_negative() {
+        format!("-{magnitude}")
     } else {
-        "+"
-    };
-    format!("{sign}{}", format_eth(value.unsigned_abs()))
+        format!("+{magnitude}")
+    }
 }
 
 #[cfg(test)]
@@ -1069,8 +1114,12 @@ mod tests {
     }
 
     #[test]
-    fn gwei_has_three_decimals() {
+    fn amounts_are_shown_for_people() {
         assert_eq!(gwei(U256::from(1_234_567_890u64)), "1.234");
         assert_eq!(gwei(U256::ZERO), "0.000");
+        assert_eq!(signed_eth(alloy::primitives::I256::ZERO), "0");
+        assert_eq!(signed_eth(alloy::primitives::I256::MINUS_ONE), "≈0");
+        let cent = alloy::primitives::I256::from_raw(U256::from(PAYMENT));
+        assert_eq!((signed_eth(cent), signed_eth(-cent)), ("+0.01".to_owned(), "-0.01".to_owned()));
     }
 }

@@ -170,6 +170,11 @@ const WINDOW: u32 = 60;
 const PAYMENT: u64 = 10_000_000_000_000_000;
 /// Worker's and challenger's bond: 0.005 ETH, in wei.
 const BOND: u64 = 5_000_000_000_000_000;
+/// The agents withdraw their credit once above this many wei (0.001 ETH; `worker.withdraw_above_eth` in
+/// the agents' config).
+const WITHDRAW_ABOVE: u64 = 1_000_000_000_000_000;
+/// How long the summary waits for the agents' withdrawals.
+const SETTLE: Duration = Duration::from_secs(10);
 /// Pause between looks at the chain.
 const TICK: Duration = Duration::from_millis(200);
 /// How long a child gets to stop after SIGTERM.
@@ -205,6 +210,8 @@ pub struct JobReport {
     pub result: Option<(String, usize)>,
     /// The functional check's verdict (`Err`: refused, with why).
     pub check: Result<String, String>,
+    /// When the arbiter overturned the worker's result: the check's verdict on that result.
+    pub overturned: Option<Result<String, String>>,
     /// Gas of every transaction about it.
     pub gas: u64,
 }
@@ -733,6 +740,19 @@ impl Market {
         first_block: u64,
         out: &mut (dyn Write + Send),
     ) -> Result<Summary> {
+        // The agents withdraw credits above the threshold by themselves: a moment for that, so that the
+        // balances are read when the money has settled.
+        let settle = tokio::time::Instant::now() + SETTLE;
+        while tokio::time::Instant::now() < settle {
+            let mut pending = false;
+            for address in self.names.keys() {
+                pending |= self.observer.credit_of(*address).await? > U256::from(WITHDRAW_ABOVE);
+            }
+            if !pending {
+                break;
+            }
+            tokio::time::sleep(TICK).await;
+        }
         let last_block = self.block().await?;
         let ledger = ledger::read(
             self.observer.provider(),
@@ -746,17 +766,25 @@ impl Market {
         let mut reports = Vec::new();
         for (id, run) in posted {
             let view = jobs.get(id).ok_or_else(|| Error::Failed(format!("job {} vanished", short(*id))))?;
+            let code = std::fs::read(&run.check).map_err(|source| Error::Io {
+                what: "reading",
+                path: run.check.clone(),
+                source,
+            })?;
             let (result, check) = match poster::result(poster, *id).await {
                 Ok((cid, bytes)) => {
-                    let code = std::fs::read(&run.check).map_err(|source| Error::Io {
-                        what: "reading",
-                        path: run.check.clone(),
-                        source,
-                    })?;
                     let check = poster::check(poster, *id, &code, &bytes, run.binary).await.map_err(|e| e.to_string());
                     (Some((cid.to_string(), bytes.len())), check)
                 }
                 Err(error) => (None, Err(error.to_string())),
+            };
+            // A result the arbiter overturned: what its check says of it.
+            let overturned = match (view.outcome, view.result_cid.as_deref()) {
+                (Some(Outcome::ChallengerUpheld), Some(cid)) => {
+                    let bytes = poster.content.get(&crate::cid::Cid::from_bytes(cid)?).await?;
+                    Some(poster::check(poster, *id, &code, &bytes, run.binary).await.map_err(|e| e.to_string()))
+                }
+                _ => None,
             };
             reports.push(JobReport {
                 id: *id,
@@ -766,6 +794,7 @@ impl Market {
                 worker: board.name(view.record.worker),
                 result,
                 check,
+                overturned,
                 gas: ledger.job_gas.get(id).copied().unwrap_or_default(),
             });
         }
@@ -785,7 +814,7 @@ impl Market {
         let strangers: Vec<String> =
             ledger.fees.keys().filter(|a| !self.names.contains_key(*a)).map(ToString::to_string).collect();
         let summary = Summary { jobs: reports, accounts, ops: ledger.ops };
-        print_summary(&summary, &jobs, out);
+        print_summary(&summary, &jobs, &self.names, out);
         let imbalance = ledger::imbalance(&summary.accounts);
         let refused: Vec<String> =
             summary.jobs.iter().filter(|j| j.check.is_err()).map(|j| format!("{} {}", short(j.id), j.label)).collect();
@@ -923,7 +952,12 @@ fn verified(log: &Path) -> HashSet<String> {
         .collect()
 }
 
-fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (dyn Write + Send)) {
+fn print_summary(
+    summary: &Summary,
+    jobs: &BTreeMap<U256, JobView>,
+    names: &HashMap<Address, String>,
+    out: &mut (dyn Write + Send),
+) {
     say(out, "");
     say(out, "results:");
     for job in &summary.jobs {
@@ -946,6 +980,9 @@ fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (d
                 job.gas
             ),
         );
+        if let Some(Err(why)) = &job.overturned {
+            say(out, &format!("             the overturned result, checked: REFUSED: {}", first_line(why)));
+        }
     }
     say(out, "");
     say(out, "gas per operation (from the receipts):");
@@ -960,6 +997,25 @@ fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (d
                 total / gas.len().max(1) as u64
             ),
         );
+    }
+    // What each account was credited, job by job (payments, and bonds returned or won).
+    let mut paid: BTreeMap<String, (U256, usize)> = BTreeMap::new();
+    for view in summary.jobs.iter().filter_map(|job| jobs.get(&job.id)) {
+        let Some(outcome) = view.outcome else { continue };
+        for account in [view.record.worker, view.record.challenger] {
+            let payout = roles::payout_of(outcome, view, account);
+            if account != Address::ZERO && !payout.is_zero() {
+                let name = names.get(&account).cloned().unwrap_or_else(|| account.to_string());
+                let entry = paid.entry(name).or_default();
+                entry.0 += payout;
+                entry.1 += 1;
+            }
+        }
+    }
+    say(out, "");
+    say(out, "payments credited by the agency (payment, and the bonds returned or won):");
+    for (name, (wei, count)) in &paid {
+        say(out, &format!("  {name:<15} {:>8} ETH for {count} jobs", format_eth(*wei)));
     }
     let slashed: Vec<&JobView> = summary
         .jobs
@@ -982,8 +1038,8 @@ fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (d
     say(
         out,
         &format!(
-            "  {:<15} {:<42} {:>14} {:>12} {:>16}",
-            "account", "address", "balance change", "gas paid", "before gas"
+            "  {:<15} {:<42} {:>14} {:>14} {:>16} {:>12}",
+            "account", "address", "balance change", "gas paid, gwei", "before gas", "credit left"
         ),
     );
     for account in &summary.accounts {
@@ -1010,6 +1066,11 @@ fn print_summary(summary: &Summary, jobs: &BTreeMap<U256, JobView>, out: &mut (d
     );
 }
 
+/// The first line of a message, at most 160 characters.
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().chars().take(160).collect()
+}
+
 /// Wei in gwei, three decimals.
 fn gwei(wei: U256) -> String {
     let milli = wei / U256::from(1_000_000u64);
@@ -1017,13 +1078,48 @@ fn gwei(wei: U256) -> String {
     format!("{whole}.{frac:0>3}")
 }
 
+/// A signed amount in ETH; a change too small to show (gas only) is `≈0`.
 fn signed_eth(value: alloy::primitives::I256) -> String {
-    let sign = if value.is_negative() {
-        "-"
-    } else if value.is_zero() {
-        ""
+    let magnitude = format_eth(value.unsigned_abs());
+    if value.is_zero() {
+        "0".to_owned()
+    } else if magnitude == "0" {
+        "≈0".to_owned()
+    } else if value.is_negative() {
+        format!("-{magnitude}")
     } else {
-        "+"
-    };
-    format!("{sign}{}", format_eth(value.unsigned_abs()))
+        format!("+{magnitude}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verifiers_json_log_says_which_results_it_re_ran() {
+        let log = std::env::temp_dir().join(format!("jsjob-verified-{}.log", std::process::id()));
+        let lines = [
+            r#"{"timestamp":"t","level":"INFO","fields":{"message":"verifier started","account":"0x1"},"target":"jsjob::roles::verifier"}"#,
+            r#"{"timestamp":"t","level":"INFO","fields":{"message":"the submitted result is right","job":"0x0000aaaa","result":"b"},"target":"jsjob::roles::verifier"}"#,
+            r#"{"timestamp":"t","level":"WARN","fields":{"message":"wrong result: challenging","job":"0x0000bbbb"},"target":"jsjob::roles::verifier"}"#,
+            r#"{"timestamp":"t","level":"INFO","fields":{"message":"revealed; the arbiter rules next","job":"0x0000cccc"},"target":"jsjob::roles::verifier"}"#,
+            "not json",
+        ];
+        std::fs::write(&log, lines.join("\n")).expect("log");
+        let seen = verified(&log);
+        let _ = std::fs::remove_file(&log);
+        assert_eq!(seen, HashSet::from(["0x0000aaaa".to_owned(), "0x0000bbbb".to_owned()]));
+        assert!(verified(Path::new("/nonexistent/verifier.log")).is_empty());
+    }
+
+    #[test]
+    fn amounts_are_shown_for_people() {
+        assert_eq!(gwei(U256::from(1_234_567_890u64)), "1.234");
+        assert_eq!(gwei(U256::ZERO), "0.000");
+        assert_eq!(signed_eth(alloy::primitives::I256::ZERO), "0");
+        assert_eq!(signed_eth(alloy::primitives::I256::MINUS_ONE), "≈0");
+        let cent = alloy::primitives::I256::from_raw(U256::from(PAYMENT));
+        assert_eq!((signed_eth(cent), signed_eth(-cent)), ("+0.01".to_owned(), "-0.01".to_owned()));
+    }
 }

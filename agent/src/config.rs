@@ -247,11 +247,22 @@ impl WorkerConfig {
 pub struct VerifyConfig {
     /// Fraction of submitted jobs re-run, 0 to 1 (drawn at random per job).
     pub sample: f64,
+    /// Serve on the deployment's jury: stake `JuryArbiter.stake()` at start, answer when drawn.
+    pub juror: bool,
+    /// Jobs re-run at once (`worker.max_jobs` when unset).
+    pub max_jobs: Option<usize>,
 }
 
 impl Default for VerifyConfig {
     fn default() -> Self {
-        Self { sample: 1.0 }
+        Self { sample: 1.0, juror: false, max_jobs: None }
+    }
+}
+
+impl VerifyConfig {
+    /// Jobs re-run at once: `max_jobs`, or the worker's when unset.
+    pub fn max_jobs(&self, worker: &WorkerConfig) -> usize {
+        self.max_jobs.unwrap_or(worker.max_jobs).max(1)
     }
 }
 
@@ -339,6 +350,9 @@ impl Config {
         }
         if self.worker.max_jobs == 0 {
             return Err(Error::Value { key: "worker.max_jobs", message: "must be at least 1".into() });
+        }
+        if self.verify.max_jobs == Some(0) {
+            return Err(Error::Value { key: "verify.max_jobs", message: "must be at least 1".into() });
         }
         if self.chain.rpc.parse::<alloy::transports::http::reqwest::Url>().is_err() {
             return Err(Error::Value {
@@ -435,6 +449,13 @@ pub const SETTINGS: &[Setting] = &[
         "Deno binary (the repository's `node_modules` when unset)",
     ),
     setting("verify.sample", None, None, "fraction of submitted jobs re-run, drawn at random"),
+    setting(
+        "verify.juror",
+        None,
+        Some("--juror"),
+        "serve on the deployment's jury: stake `JuryArbiter.stake()`, answer when drawn",
+    ),
+    setting("verify.max_jobs", None, None, "jobs re-run at once (`worker.max_jobs` when unset)"),
     setting("log.json", Some("JSJOB_LOG_JSON"), Some("--json"), "JSON log lines instead of human ones"),
 ];
 
@@ -473,6 +494,7 @@ mod tests {
         full.key.password_file = Some("p".into());
         full.worker.deno = Some("deno".into());
         full.store.api = Some("http://127.0.0.1:5001".into());
+        full.verify.max_jobs = Some(1);
         let value = toml::Value::try_from(full).expect("serializable");
         let mut keys = Vec::new();
         for (section, fields) in value.as_table().expect("a table") {

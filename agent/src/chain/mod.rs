@@ -7,6 +7,7 @@
 
 pub mod bindings;
 pub mod job;
+pub mod jury;
 pub mod tx;
 pub mod watch;
 
@@ -173,7 +174,7 @@ impl Error {
         }
     }
 
-    fn contract(action: &'static str, source: alloy::contract::Error) -> Self {
+    pub(crate) fn contract(action: &'static str, source: alloy::contract::Error) -> Self {
         match source.as_revert_data() {
             Some(data) => Self::Revert { action, revert: Revert::decode(&data) },
             None => Self::Contract { action, source: Box::new(source) },
@@ -199,6 +200,9 @@ pub struct Deployment {
     pub arbiter_owner: Address,
     /// The block the deployment started at: no agency event is older.
     pub deploy_block: u64,
+    /// The `JuryArbiter` deployed with it (absent from files written before the jury existed).
+    #[serde(default)]
+    pub jury_arbiter: Option<Address>,
 }
 
 impl Deployment {
@@ -254,6 +258,8 @@ pub struct Sent {
     pub fee: U256,
     /// The agency's events in it, in order.
     pub events: Vec<JobAgencyEvents>,
+    /// Every log of the transaction (any contract's), in order.
+    pub logs: Vec<alloy::primitives::Log>,
 }
 
 impl Sent {
@@ -440,7 +446,11 @@ impl Agency {
     }
 
     /// Simulates (estimates gas for) and sends a call, waits for its receipt and decodes its events.
-    async fn send<D: CallDecoder>(&self, action: &'static str, call: CallBuilder<&DynProvider, D>) -> Result<Sent> {
+    pub(crate) async fn send<D: CallDecoder>(
+        &self,
+        action: &'static str,
+        call: CallBuilder<&DynProvider, D>,
+    ) -> Result<Sent> {
         if let Some(transactions) = &self.transactions {
             let receipt = transactions.send(action, call.into_transaction_request()).await?;
             return self.sent(action, &receipt);
@@ -479,6 +489,7 @@ impl Agency {
             gas_used: receipt.gas_used,
             fee: U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price),
             events,
+            logs: receipt.inner.logs().iter().map(|log| log.inner.clone()).collect(),
         })
     }
 }

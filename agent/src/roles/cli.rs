@@ -94,6 +94,15 @@ pub struct VerifyArgs {
     /// Fraction of submitted jobs re-run, 0 to 1 (verify.sample).
     #[arg(long)]
     pub sample: Option<f64>,
+    /// Serve on the deployment's jury: stake at start, answer when drawn (verify.juror).
+    #[arg(long)]
+    pub juror: bool,
+    /// Jobs re-run at once (verify.max_jobs).
+    #[arg(long)]
+    pub max_jobs: Option<usize>,
+    /// Leave the jury pool and exit; run again after the cooldown to unstake and withdraw.
+    #[arg(long, conflicts_with = "juror")]
+    pub leave: bool,
 }
 
 /// `jsjob post`.
@@ -208,8 +217,12 @@ pub async fn worker(args: WorkerArgs, stop: impl Future<Output = ()>) -> Result<
     worker::run(session, stop).await
 }
 
-/// `jsjob verify`: verifies jobs until `stop`.
-pub async fn verify(args: VerifyArgs, stop: impl Future<Output = ()>) -> Result<()> {
+/// `jsjob verify`: verifies jobs until `stop`; with `--leave`, takes the next step out of the jury and exits.
+pub async fn verify(
+    args: VerifyArgs,
+    stop: impl Future<Output = ()>,
+    say: &mut (dyn FnMut(&str) + Send),
+) -> Result<()> {
     let mut config = args.common.config()?;
     if let Some(sample) = args.sample {
         if !(0.0..=1.0).contains(&sample) {
@@ -217,7 +230,14 @@ pub async fn verify(args: VerifyArgs, stop: impl Future<Output = ()>) -> Result<
         }
         config.verify.sample = sample;
     }
+    config.verify.juror |= args.juror;
+    if let Some(max_jobs) = args.max_jobs {
+        config.verify.max_jobs = Some(max_jobs.max(1));
+    }
     let session = Arc::new(Session::connect(config, true).await?);
+    if args.leave {
+        return super::verifier::juror::leave(&session, say).await;
+    }
     Verifier::new(session).await?.run(stop).await
 }
 

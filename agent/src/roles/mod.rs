@@ -229,6 +229,17 @@ impl Session {
         Ok(Self { config, provider, chain_id, deployment, agency, signer, content })
     }
 
+    /// The deployment's jury (`Usage` error when the deployment file names none).
+    pub fn jury(&self) -> Result<chain::jury::Jury> {
+        let address = self.deployment.jury_arbiter.ok_or_else(|| {
+            Error::Usage(
+                "the deployment file names no juryArbiter: redeploy with script/Deploy.s.sol, or run without the jury duty"
+                    .into(),
+            )
+        })?;
+        Ok(chain::jury::Jury::new(&self.agency, address))
+    }
+
     /// The agent's account (`Usage` error when no key was loaded).
     pub fn account(&self) -> Result<Address> {
         self.signer.as_ref().map(|s| s.address()).ok_or_else(|| Error::Usage("this command needs a key".into()))

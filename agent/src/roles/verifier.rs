@@ -8,10 +8,9 @@
 //! and could be derived again), then reveals. The arbiter rules; the verifier records its payout and
 //! releases its bond when the job closes, and withdraws its credit above `worker.withdraw_above_eth`.
 //!
-//! Juror and auditor duties (answering when drawn by the jury arbiter or the random audit) are not here
-//! yet: they become more arms of the `match` in `Verifier::step` (a `Disputed` job whose arbiter drew this
-//! account; a `Submitted` job under audit) once the jury contract exposes the draw. Today the only
-//! arbiter is the trusted one, whose owner rules.
+//! Jury duty ([`juror`]): a disputed job whose arbiter is the deployment's `JuryArbiter` is kept moving
+//! (open, draw, settle) by its challenger and by every verifier serving as a juror (`verify.juror`,
+//! `--juror`), and a juror drawn for it re-runs the job, commits, and reveals.
 
 use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
 
@@ -22,10 +21,15 @@ use alloy::{
 
 use super::{Result, Session, Watcher, seams::Engines, short};
 use crate::{
-    chain::job::{self, JobView, Status},
+    chain::{
+        job::{self, JobView, Status},
+        jury::Jury,
+    },
     cid::Cid,
     state::{Action, LedgerEntry, Role, State, Step},
 };
+
+pub mod juror;
 
 /// The verifier's loop state.
 pub struct Verifier {
@@ -35,6 +39,10 @@ pub struct Verifier {
     signer: PrivateKeySigner,
     me: Address,
     sample: f64,
+    /// The deployment's jury, if it has one.
+    jury: Option<Jury>,
+    /// Whether this verifier serves on the jury.
+    juror: bool,
 }
 
 impl Verifier {
@@ -45,7 +53,9 @@ impl Verifier {
         let signer = session.signer.clone().ok_or_else(|| super::Error::Usage("verify needs a key".into()))?;
         let me = signer.address();
         let sample = session.config.verify.sample;
-        Ok(Self { session, state, engines, signer, me, sample })
+        let juror = session.config.verify.juror;
+        let jury = if juror { Some(session.jury()?) } else { session.jury().ok() };
+        Ok(Self { session, state, engines, signer, me, sample, jury, juror })
     }
 
     /// Runs until `stop` resolves; a failed poll is logged and retried.
@@ -53,8 +63,17 @@ impl Verifier {
         let mut watcher = Watcher::new(self.session.source(), &self.state)?;
         let withdraw_above = self.session.config.worker.withdraw_above()?;
         let poll = Duration::from_millis(self.session.config.chain.poll_interval_ms);
-        tracing::info!(account = %self.me, sample = self.sample, "verifier started");
         tokio::pin!(stop);
+        // Poll `stop` once before anything else, so that the signal handler it installs is in place from now.
+        tokio::select! {
+            biased;
+            () = &mut stop => return Ok(()),
+            () = std::future::ready(()) => {}
+        }
+        if self.juror {
+            self.join_jury().await?;
+        }
+        tracing::info!(account = %self.me, sample = self.sample, juror = self.juror, "verifier started");
         loop {
             if let Err(error) = self.tick(&mut watcher, withdraw_above).await {
                 tracing::warn!(%error, "poll failed; retrying");
@@ -77,6 +96,9 @@ impl Verifier {
             }
         }
         self.session.withdraw_above(Some(&self.state), withdraw_above).await?;
+        if self.juror {
+            self.withdraw_jury_credit(withdraw_above).await?;
+        }
         Ok(())
     }
 
@@ -110,6 +132,10 @@ impl Verifier {
             Status::Challenged if view.record.challenger == self.me && entry.step != Step::Revealed => {
                 self.reveal(&view).await
             }
+            Status::Disputed => match &self.jury {
+                Some(jury) if view.record.arbiter == jury.address() => self.jury_step(jury, &view).await,
+                _ => Ok(()),
+            },
             _ => Ok(()),
         }
     }
@@ -135,12 +161,7 @@ impl Verifier {
         let Some(submitted) = view.result_cid.as_deref().map(|bytes| Cid::from_bytes(bytes)).transpose()? else {
             return Ok(());
         };
-        let max = self.session.config.worker.max_input_bytes;
-        let own = match self.session.fetch(&view, max).await {
-            Ok((code, input)) => self.session.execute(&self.engines, &view, &code, &input).await,
-            Err(error) => Err(error),
-        };
-        let own = match own {
+        let own = match self.rerun(&view).await {
             Ok(cid) => cid,
             Err(error) => {
                 tracing::warn!(job = %short(id), %error, "cannot re-run the job");
@@ -202,6 +223,12 @@ impl Verifier {
         }
     }
 
+    /// Fetches a job's code and input and runs it: the output's CID.
+    async fn rerun(&self, view: &JobView) -> Result<Cid> {
+        let (code, input) = self.session.fetch(view, self.session.config.worker.max_input_bytes).await?;
+        self.session.execute(&self.engines, view, &code, &input).await
+    }
+
     /// Opens the seal with the output and salt recorded before the challenge.
     async fn reveal(&self, view: &JobView) -> Result<()> {
         let id = view.id;
@@ -231,8 +258,12 @@ impl Verifier {
 /// The challenge salt: a hash of the verifier's signature over the agency, the job and its result.
 /// Secret until revealed (nobody else can sign), and the same every time.
 pub fn challenge_salt(signer: &PrivateKeySigner, agency: Address, id: U256, cid: &Cid) -> Result<B256> {
-    let message =
-        [b"jsjob challenge salt".as_slice(), agency.as_slice(), &id.to_be_bytes::<32>(), cid.as_bytes()].concat();
+    secret_salt(signer, b"jsjob challenge salt", agency, id, cid.as_bytes())
+}
+
+/// A salt only `signer` can make: a hash of its signature over `label`, the contract, the job and `detail`.
+fn secret_salt(signer: &PrivateKeySigner, label: &[u8], contract: Address, id: U256, detail: &[u8]) -> Result<B256> {
+    let message = [label, contract.as_slice(), &id.to_be_bytes::<32>(), detail].concat();
     let signature = signer.sign_message_sync(&message)?;
     Ok(keccak256(signature.as_bytes()))
 }

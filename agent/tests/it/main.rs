@@ -3,6 +3,7 @@
 
 mod anvil;
 mod deno;
+mod jury;
 mod net;
 mod roles;
 mod tx;

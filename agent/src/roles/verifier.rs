@@ -12,12 +12,19 @@
 //! (open, draw, settle) by its challenger and by every verifier serving as a juror (`verify.juror`,
 //! `--juror`), and a juror drawn for it re-runs the job, commits, and reveals.
 
-use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    future::Future,
+    sync::Arc,
+    time::Duration,
+};
 
 use alloy::{
     primitives::{Address, B256, U256, keccak256},
     signers::{SignerSync, local::PrivateKeySigner},
 };
+
+use tokio::{sync::Semaphore, task::JoinHandle};
 
 use super::{Result, Session, Watcher, seams::Engines, short};
 use crate::{
@@ -43,6 +50,8 @@ pub struct Verifier {
     jury: Option<Jury>,
     /// Whether this verifier serves on the jury.
     juror: bool,
+    /// One permit per re-run allowed at once (`verify.max_jobs`).
+    reruns: Arc<Semaphore>,
 }
 
 impl Verifier {
@@ -55,14 +64,17 @@ impl Verifier {
         let sample = session.config.verify.sample;
         let juror = session.config.verify.juror;
         let jury = if juror { Some(session.jury()?) } else { session.jury().ok() };
-        Ok(Self { session, state, engines, signer, me, sample, jury, juror })
+        let reruns = Arc::new(Semaphore::new(session.config.verify.max_jobs(&session.config.worker)));
+        Ok(Self { session, state, engines, signer, me, sample, jury, juror, reruns })
     }
 
     /// Runs until `stop` resolves; a failed poll is logged and retried.
     pub async fn run(self, stop: impl Future<Output = ()>) -> Result<()> {
-        let mut watcher = Watcher::new(self.session.source(), &self.state)?;
-        let withdraw_above = self.session.config.worker.withdraw_above()?;
-        let poll = Duration::from_millis(self.session.config.chain.poll_interval_ms);
+        let this = Arc::new(self);
+        let mut watcher = Watcher::new(this.session.source(), &this.state)?;
+        let withdraw_above = this.session.config.worker.withdraw_above()?;
+        let mut running: HashMap<U256, JoinHandle<()>> = HashMap::new();
+        let poll = Duration::from_millis(this.session.config.chain.poll_interval_ms);
         tokio::pin!(stop);
         // Poll `stop` once before anything else, so that the signal handler it installs is in place from now.
         tokio::select! {
@@ -70,12 +82,12 @@ impl Verifier {
             () = &mut stop => return Ok(()),
             () = std::future::ready(()) => {}
         }
-        if self.juror {
-            self.join_jury().await?;
+        if this.juror {
+            this.join_jury().await?;
         }
-        tracing::info!(account = %self.me, sample = self.sample, juror = self.juror, "verifier started");
+        tracing::info!(account = %this.me, sample = this.sample, juror = this.juror, "verifier started");
         loop {
-            if let Err(error) = self.tick(&mut watcher, withdraw_above).await {
+            if let Err(error) = this.tick(&mut watcher, &mut running, withdraw_above).await {
                 tracing::warn!(%error, "poll failed; retrying");
             }
             tokio::select! {
@@ -83,17 +95,41 @@ impl Verifier {
                 () = tokio::time::sleep(poll) => {}
             }
         }
+        // Every step is safe to cut short: its intent is in the database and resumed at the next start.
+        for (_, task) in running {
+            task.abort();
+        }
         Ok(())
     }
 
-    async fn tick(&self, watcher: &mut Watcher, withdraw_above: U256) -> Result<()> {
+    /// Reads new events, then takes each job's next step in a task of its own (one per job at a time; the
+    /// re-runs among them bounded by `verify.max_jobs`), so that a slow or failing job holds up no other.
+    async fn tick(
+        self: &Arc<Self>,
+        watcher: &mut Watcher,
+        running: &mut HashMap<U256, JoinHandle<()>>,
+        withdraw_above: U256,
+    ) -> Result<()> {
         watcher.sync(&self.session.provider, &self.state).await?;
+        running.retain(|_, task| !task.is_finished());
         let jobs: BTreeMap<U256, JobView> = watcher.jobs().clone();
         for view in jobs.into_values() {
             let id = view.id;
-            if let Err(error) = self.step(view).await {
-                tracing::warn!(job = %short(id), %error, "verification step failed");
+            if let Some(outcome) = view.outcome {
+                // Closed: only the database is touched, no task needed.
+                super::record_close(&self.state, &view, outcome, Role::Verifier, self.me)?;
+                continue;
             }
+            if running.contains_key(&id) {
+                continue;
+            }
+            let this = Arc::clone(self);
+            let task = tokio::spawn(async move {
+                if let Err(error) = this.step(view).await {
+                    tracing::warn!(job = %short(id), %error, "verification step failed");
+                }
+            });
+            running.insert(id, task);
         }
         self.session.withdraw_above(Some(&self.state), withdraw_above).await?;
         if self.juror {
@@ -105,9 +141,6 @@ impl Verifier {
     async fn step(&self, view: JobView) -> Result<()> {
         let id = view.id;
         let entry = self.state.job(id)?;
-        if let Some(outcome) = view.outcome {
-            return super::record_close(&self.state, &view, outcome, Role::Verifier, self.me);
-        }
         if entry.as_ref().is_some_and(|e| e.intent.is_some()) {
             if !self.session.settle_pending(Duration::ZERO).await? {
                 return Ok(());
@@ -224,9 +257,18 @@ impl Verifier {
     }
 
     /// Fetches a job's code and input and runs it: the output's CID.
+    /// Waits for one of the `verify.max_jobs` re-run permits.
     async fn rerun(&self, view: &JobView) -> Result<Cid> {
-        let (code, input) = self.session.fetch(view, self.session.config.worker.max_input_bytes).await?;
-        self.session.execute(&self.engines, view, &code, &input).await
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = self.reruns.acquire().await.map_err(|e| super::Error::Inconsistent(e.to_string()))?;
+        tracing::debug!(job = %short(view.id), "re-run started");
+        let ran = async {
+            let (code, input) = self.session.fetch(view, self.session.config.worker.max_input_bytes).await?;
+            self.session.execute(&self.engines, view, &code, &input).await
+        }
+        .await;
+        tracing::debug!(job = %short(view.id), "re-run finished");
+        ran
     }
 
     /// Opens the seal with the output and salt recorded before the challenge.

@@ -65,7 +65,7 @@ async fn jury_of_three_upholds_the_challenger_and_a_killed_juror_reveals_after_r
 
     killed.wait_for_log("committed as juror").await;
     killed.kill().await;
-    let rest: Vec<Agent> = JURORS[1..].iter().map(|&key| juror(key)).collect();
+    let mut rest: Vec<Agent> = JURORS[1..].iter().map(|&key| juror(key)).collect();
     for agent in &rest {
         agent.wait_for_log("revealed as juror").await;
         assert!(agent.logs().contains("in the jury pool"), "restarted juror: {}", agent.logs());
@@ -106,4 +106,16 @@ async fn jury_of_three_upholds_the_challenger_and_a_killed_juror_reveals_after_r
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+
+    // `verify --leave` leaves the pool, then after the cooldown unstakes and withdraws the stake.
+    assert!(rest[0].terminate().await);
+    let leaver = address(JURORS[1]);
+    let (ok, stdout, stderr) = net.run(Some(JURORS[1]), &["verify", "--leave"]).await;
+    assert!(ok && stdout.contains("left the jury pool"), "{stdout}{stderr}");
+    let (ok, _, stderr) = net.run(Some(JURORS[1]), &["verify", "--leave"]).await;
+    assert!(!ok && stderr.contains("JuryArbiter_CoolingDown(unstakeAt: "), "{stderr}");
+    jsjob::devnet::advance_time(&net.provider, 7 * 24 * 3600 + 1).await.expect("time travel");
+    let (ok, stdout, stderr) = net.run(Some(JURORS[1]), &["verify", "--leave"]).await;
+    assert!(ok && stdout.contains("unstaked 0.1 ETH") && stdout.contains("withdrew 0.1 ETH"), "{stdout}{stderr}");
+    assert_eq!(jury.verifier_of(leaver).await.expect("verifierOf").stake, alloy::primitives::Uint::ZERO);
 }

@@ -277,6 +277,41 @@ async fn verifier_checks_only_the_sampled_fraction() {
     assert!(!verifier.logs().contains("ran the job"), "{}", verifier.logs());
 }
 
+/// `jsjob verify --max-jobs 2` re-runs two slow jobs at once and never three, and a job whose input nobody
+/// serves is noted and skipped without holding up the others: every cheat is challenged.
+#[tokio::test]
+async fn verifier_reruns_jobs_concurrently_within_its_bound_and_past_a_bad_job() {
+    let net = Net::start("verify-concurrent").await;
+    let code = net.file("slow.js", SLOW_JOB);
+    let nobody = jsjob::cid::Cid::raw_leaf(b"nobody serves this").expect("small").to_string();
+    let bad = net.post(DEMO_CODE, &nobody, &[]).await;
+    net.cheat(bad, b"made up").await;
+    let mut slow = Vec::new();
+    for n in 0..3 {
+        let input = net.file(&format!("slow{n}.txt"), &format!("{}", 20_000_000 + n));
+        let id = net.post(&code, &input, &[]).await;
+        net.cheat(id, b"made up").await;
+        slow.push(id);
+    }
+    let mut verifier = net.spawn("verify", OTHER, "verifier", None, &["--max-jobs", "2"]);
+    for &id in &slow {
+        net.wait_for(id, "Disputed", &[&verifier], |view| view.status() == Status::Disputed).await;
+    }
+    verifier.wait_for_log(&format!("{nobody} is not in the store")).await;
+    let logs = verifier.logs();
+    let (mut at_once, mut most) = (0i32, 0i32);
+    for line in logs.lines() {
+        if line.contains("re-run started") {
+            at_once += 1;
+        } else if line.contains("re-run finished") {
+            at_once -= 1;
+        }
+        most = most.max(at_once);
+    }
+    assert_eq!(most, 2, "re-runs at once, with --max-jobs 2:\n{logs}");
+    assert!(verifier.is_alive());
+}
+
 /// A job whose input nobody serves and one whose engine the worker does not run are left alone (no bond
 /// risked), and the worker goes on to work the next job.
 #[tokio::test]

@@ -70,7 +70,7 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChainConfig {
-    /// JSON-RPC endpoint (HTTP).
+    /// JSON-RPC endpoint: `http://`, or WebSocket (`ws://`, `wss://` over rustls).
     pub rpc: String,
     /// The chain id the agent expects; refused when the endpoint reports another.
     pub chain_id: Option<u64>,
@@ -200,7 +200,7 @@ pub struct WorkerConfig {
     pub allow_posters: Vec<Address>,
     /// Never these posters' jobs.
     pub deny_posters: Vec<Address>,
-    /// Only jobs judged by these arbiters (the deployment's trusted arbiter when empty).
+    /// Only jobs judged by these arbiters (the deployment's trusted arbiter and jury when empty).
     pub allow_arbiters: Vec<Address>,
     /// Never jobs judged by these arbiters.
     pub deny_arbiters: Vec<Address>,
@@ -354,10 +354,23 @@ impl Config {
         if self.verify.max_jobs == Some(0) {
             return Err(Error::Value { key: "verify.max_jobs", message: "must be at least 1".into() });
         }
-        if self.chain.rpc.parse::<alloy::transports::http::reqwest::Url>().is_err() {
+        let url = self.chain.rpc.parse::<alloy::transports::http::reqwest::Url>();
+        if url.as_ref().is_ok_and(|url| url.scheme() == "https") {
             return Err(Error::Value {
                 key: "chain.rpc",
-                message: format!("{:?} is not a URL such as http://127.0.0.1:8545", self.chain.rpc),
+                message: format!(
+                    "{:?}: HTTPS is not built in (the HTTP client has no TLS); use the endpoint's wss:// URL",
+                    self.chain.rpc
+                ),
+            });
+        }
+        if !url.is_ok_and(|url| matches!(url.scheme(), "http" | "ws" | "wss")) {
+            return Err(Error::Value {
+                key: "chain.rpc",
+                message: format!(
+                    "{:?} is not a URL such as http://127.0.0.1:8545 or ws://127.0.0.1:8545",
+                    self.chain.rpc
+                ),
             });
         }
         self.worker.min_profit()?;
@@ -391,7 +404,7 @@ const fn setting(
 /// Every setting, in the README's order. The environment variables and flags named here are the ones
 /// the `jsjob` command line declares (checked by a test of the binary's `--help`).
 pub const SETTINGS: &[Setting] = &[
-    setting("chain.rpc", Some("JSJOB_RPC"), Some("--rpc"), "JSON-RPC endpoint (HTTP)"),
+    setting("chain.rpc", Some("JSJOB_RPC"), Some("--rpc"), "JSON-RPC endpoint: `http://`, `ws://` or `wss://`"),
     setting("chain.chain_id", Some("JSJOB_CHAIN_ID"), Some("--chain-id"), "expected chain id; another is refused"),
     setting(
         "chain.deployment",
@@ -439,7 +452,12 @@ pub const SETTINGS: &[Setting] = &[
     setting("worker.run_timeout_secs", None, None, "wall-clock limit of one run"),
     setting("worker.allow_posters", None, None, "only these posters (any when empty)"),
     setting("worker.deny_posters", None, None, "never these posters"),
-    setting("worker.allow_arbiters", None, None, "only these arbiters (the deployment's trusted arbiter when empty)"),
+    setting(
+        "worker.allow_arbiters",
+        None,
+        None,
+        "only these arbiters (the deployment's trusted arbiter and jury when empty)",
+    ),
     setting("worker.deny_arbiters", None, None, "never these arbiters"),
     setting("worker.withdraw_above_eth", None, None, "withdraw the credit once above this"),
     setting(
@@ -539,6 +557,11 @@ mod tests {
         std::fs::write(&file, "[verify]\nsample = 2.0\n").expect("write");
         let error = Config::load(Some(&file), &Overrides::default()).expect_err("out of range");
         assert_eq!(error.to_string(), "setting verify.sample: 2 is not in 0..=1");
+        let https = Overrides { rpc: Some("https://rpc.example".into()), ..Default::default() };
+        let error = Config::load(None, &https).expect_err("no TLS for HTTP");
+        assert!(error.to_string().contains("wss://"), "{error}");
+        let wss = Overrides { rpc: Some("wss://rpc.example".into()), ..Default::default() };
+        assert!(Config::load(None, &wss).is_ok());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -17,7 +17,8 @@ use alloy::{
     contract::{CallBuilder, CallDecoder},
     network::EthereumWallet,
     primitives::{Address, B256, Bytes, U256},
-    providers::{DynProvider, Provider, ProviderBuilder},
+    providers::{DynProvider, Provider, ProviderBuilder, WsConnect},
+    rpc::client::{ClientBuilder, RpcClient},
     rpc::types::{Filter, TransactionReceipt},
     signers::local::PrivateKeySigner,
     sol_types::SolEventInterface,
@@ -218,13 +219,37 @@ impl Deployment {
 /// How long to wait for a sent transaction's receipt.
 pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How long a WebSocket connection waits before its first reconnect attempt (then doubling, up to 30 s).
+pub const WS_RECONNECT: Duration = Duration::from_millis(500);
+
 /// A provider that signs with the given keys (the transaction's `from` picks one) and fills gas (by
-/// estimating it, which simulates the call), EIP-1559 fees, nonce and chain id.
+/// estimating it, which simulates the call), EIP-1559 fees, nonce and chain id, over HTTP.
+pub fn connect(url: Url, signers: impl IntoIterator<Item = PrivateKeySigner>) -> DynProvider {
+    provider_on(RpcClient::new_http(url), signers)
+}
+
+/// A provider without keys for `url`: HTTP(S), or WebSocket (`ws://`, `wss://`). Everything the agent reads
+/// (events included: they are polled with `eth_getLogs`) and sends goes over the one socket. When the
+/// endpoint goes away the socket reconnects by itself, for as long as it takes (every [`WS_RECONNECT`],
+/// doubling up to 30 s); requests made meanwhile wait and go out on the new connection, and the ones in
+/// flight are sent again (resending a signed transaction is idempotent).
+pub async fn connect_endpoint(url: Url) -> Result<DynProvider, TransportError> {
+    let client = match url.scheme() {
+        "ws" | "wss" => {
+            let ws = WsConnect::new(url.as_str()).with_max_retries(u32::MAX).with_retry_interval(WS_RECONNECT);
+            ClientBuilder::default().ws(ws).await?
+        }
+        _ => RpcClient::new_http(url),
+    };
+    Ok(provider_on(client, []))
+}
+
+/// The provider over `client`, with the agent's fillers.
 ///
 /// The nonce is the node's pending transaction count, asked for each transaction: alloy's default cache
 /// advances even when the gas estimate fails, and the next transaction from that key would then wait
 /// forever behind a nonce gap.
-pub fn connect(url: Url, signers: impl IntoIterator<Item = PrivateKeySigner>) -> DynProvider {
+fn provider_on(client: RpcClient, signers: impl IntoIterator<Item = PrivateKeySigner>) -> DynProvider {
     let mut signers = signers.into_iter();
     let builder = ProviderBuilder::new()
         .disable_recommended_fillers()
@@ -237,9 +262,9 @@ pub fn connect(url: Url, signers: impl IntoIterator<Item = PrivateKeySigner>) ->
             for signer in signers {
                 wallet.register_signer(signer);
             }
-            builder.wallet(wallet).connect_http(url).erased()
+            builder.wallet(wallet).connect_client(client).erased()
         }
-        None => builder.connect_http(url).erased(),
+        None => builder.connect_client(client).erased(),
     }
 }
 

@@ -182,9 +182,9 @@ impl Session {
             .rpc
             .parse()
             .map_err(|e| Error::Unreachable { url: config.chain.rpc.clone(), reason: format!("not a URL: {e}") })?;
-        let provider = chain::connect(url.clone(), []);
         let unreachable =
             |e: &dyn std::fmt::Display| Error::Unreachable { url: url.to_string(), reason: e.to_string() };
+        let provider = chain::connect_endpoint(url.clone()).await.map_err(|e| unreachable(&e))?;
         let chain_id = provider.get_chain_id().await.map_err(|e| unreachable(&e))?;
         if let Some(expected) = config.chain.chain_id
             && expected != chain_id

@@ -60,12 +60,12 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// From the session's configuration; the deployment's trusted arbiter when no arbiter is allowed
-    /// explicitly.
+    /// From the session's configuration; the deployment's trusted arbiter and jury when no arbiter is
+    /// allowed explicitly.
     pub fn of(session: &Session, engines: Engines) -> Result<Self> {
         let worker = &session.config.worker;
         let allow_arbiters = if worker.allow_arbiters.is_empty() {
-            vec![session.deployment.trusted_arbiter]
+            [Some(session.deployment.trusted_arbiter), session.deployment.jury_arbiter].into_iter().flatten().collect()
         } else {
             worker.allow_arbiters.clone()
         };

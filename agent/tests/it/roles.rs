@@ -19,11 +19,27 @@ const DEMO_INPUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/inp
 /// result is what the pinned Deno computes, and `post --wait`, `status` and `result` show it.
 #[tokio::test]
 async fn worker_runs_a_posted_job_to_payout() {
-    let net = Net::start("lifecycle").await;
-    let mut worker = net.spawn("worker", WORKER, "worker", None, &[]);
+    lifecycle(Net::start("lifecycle").await, None).await;
+}
+
+/// The same lifecycle with the worker and the poster on anvil's WebSocket endpoint (`ws://`).
+#[tokio::test]
+async fn worker_runs_a_posted_job_to_payout_over_websocket() {
+    let net = Net::start("lifecycle-ws").await;
+    let ws = ws_url(net.anvil.endpoint().as_str());
+    lifecycle(net, Some(&ws)).await;
+}
+
+/// `http://host:port/` as `ws://host:port/`: anvil serves both on one port.
+fn ws_url(http: &str) -> String {
+    http.replacen("http://", "ws://", 1)
+}
+
+async fn lifecycle(net: Net, rpc: Option<&str>) {
+    let mut worker = net.spawn("worker", WORKER, "worker", rpc, &[]);
     // `post --wait` prints the id, then each change of the job, then the result.
     let mut poster = net
-        .jsjob(Some(POSTER), "poster", None)
+        .jsjob(Some(POSTER), "poster", rpc)
         .args(["post", DEMO_CODE, DEMO_INPUT, "--payment", "0.1", "--bond", "0.05", "--window", "60", "--wait"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -187,6 +203,24 @@ async fn worker_survives_the_rpc_endpoint_going_away() {
     relay.up();
     net.wait_for(id, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
     assert!(worker.logs().contains("poll failed"), "the outage was not noticed: {}", worker.logs());
+}
+
+/// Over WebSocket the socket itself reconnects: requests made during the outage wait for it, and the
+/// worker works the job posted meanwhile once the endpoint is back.
+#[tokio::test]
+async fn worker_on_websocket_reconnects_after_the_endpoint_goes_away() {
+    let net = Net::start("outage-ws").await;
+    let relay = Relay::start(net.anvil.endpoint().as_str()).await;
+    let mut worker = net.spawn("worker", WORKER, "worker", Some(&ws_url(&relay.url)), &[]);
+    worker.wait_for_log("worker started").await;
+    relay.down().await;
+    let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(net.agency.job(id).await.expect("job").status(), Status::Open);
+    assert!(worker.is_alive(), "the outage stopped the worker: {}", worker.logs());
+    relay.up();
+    net.wait_for(id, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
+    assert!(worker.logs().contains("Reconnect"), "the socket did not reconnect: {}", worker.logs());
 }
 
 /// A reorg replaces the blocks holding the worker's claim and result after its cursor read them: the

@@ -26,13 +26,9 @@ async fn worker_runs_a_posted_job_to_payout() {
 #[tokio::test]
 async fn worker_runs_a_posted_job_to_payout_over_websocket() {
     let net = Net::start("lifecycle-ws").await;
-    let ws = ws_url(net.anvil.endpoint().as_str());
+    // anvil serves HTTP and WebSocket on one port.
+    let ws = net.anvil.endpoint().as_str().replacen("http://", "ws://", 1);
     lifecycle(net, Some(&ws)).await;
-}
-
-/// `http://host:port/` as `ws://host:port/`: anvil serves both on one port.
-fn ws_url(http: &str) -> String {
-    http.replacen("http://", "ws://", 1)
 }
 
 async fn lifecycle(net: Net, rpc: Option<&str>) {
@@ -188,30 +184,25 @@ async fn worker_stopped_after_computing_submits_its_recorded_output() {
 }
 
 /// The endpoint goes away (every connection cut, new ones refused) and comes back: the worker rides it
-/// out and works the job posted meanwhile.
+/// out and works the job posted meanwhile. Over HTTP each failed poll is logged and retried.
 #[tokio::test]
 async fn worker_survives_the_rpc_endpoint_going_away() {
-    let net = Net::start("outage").await;
-    let relay = Relay::start(net.anvil.endpoint().as_str()).await;
-    let mut worker = net.spawn("worker", WORKER, "worker", Some(&relay.url), &[]);
-    worker.wait_for_log("worker started").await;
-    relay.down().await;
-    let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_eq!(net.agency.job(id).await.expect("job").status(), Status::Open);
-    assert!(worker.is_alive(), "the outage stopped the worker: {}", worker.logs());
-    relay.up();
-    net.wait_for(id, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
-    assert!(worker.logs().contains("poll failed"), "the outage was not noticed: {}", worker.logs());
+    outage("outage", "http", "poll failed").await;
 }
 
 /// Over WebSocket the socket itself reconnects: requests made during the outage wait for it, and the
 /// worker works the job posted meanwhile once the endpoint is back.
 #[tokio::test]
 async fn worker_on_websocket_reconnects_after_the_endpoint_goes_away() {
-    let net = Net::start("outage-ws").await;
+    outage("outage-ws", "ws", "Reconnect").await;
+}
+
+/// A worker on a relay to anvil, through `scheme`, rides out an outage; its logs then show `noticed`.
+async fn outage(name: &str, scheme: &str, noticed: &str) {
+    let net = Net::start(name).await;
     let relay = Relay::start(net.anvil.endpoint().as_str()).await;
-    let mut worker = net.spawn("worker", WORKER, "worker", Some(&ws_url(&relay.url)), &[]);
+    let url = relay.url.replacen("http", scheme, 1);
+    let mut worker = net.spawn("worker", WORKER, "worker", Some(&url), &[]);
     worker.wait_for_log("worker started").await;
     relay.down().await;
     let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
@@ -220,7 +211,7 @@ async fn worker_on_websocket_reconnects_after_the_endpoint_goes_away() {
     assert!(worker.is_alive(), "the outage stopped the worker: {}", worker.logs());
     relay.up();
     net.wait_for(id, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
-    assert!(worker.logs().contains("Reconnect"), "the socket did not reconnect: {}", worker.logs());
+    assert!(worker.logs().contains(noticed), "the outage was not noticed ({noticed}): {}", worker.logs());
 }
 
 /// A reorg replaces the blocks holding the worker's claim and result after its cursor read them: the

@@ -22,7 +22,7 @@ contract JuryArbiter_Invariant_Test is Test {
     function setUp() public {
         vm.warp(1_700_000_000);
         vm.roll(1000);
-        agency = new JobAgency();
+        agency = new JobAgency(0, 0);
         jury = new JuryArbiter(agency, 3, 0.1 ether, 0.05 ether, 0.01 ether, 1 days, 6 hours, 6 hours);
         handler = new JuryHandler(agency, jury);
         targetContract(address(handler));

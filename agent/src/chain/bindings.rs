@@ -67,6 +67,7 @@ macro_rules! job_into {
                     workerBond: job.workerBond,
                     challengeBond: job.challengeBond,
                     arbiterFee: job.arbiterFee,
+                    auditFee: job.auditFee,
                     claimDeadline: job.claimDeadline,
                     executionTime: job.executionTime,
                     challengeWindow: job.challengeWindow,
@@ -76,6 +77,7 @@ macro_rules! job_into {
                     status: job.status,
                     worker: job.worker,
                     deadline: job.deadline,
+                    auditBlock: job.auditBlock,
                     result: job.result,
                     challenger: job.challenger,
                     challenge: job.challenge,
@@ -211,6 +213,11 @@ macro_rules! describe_errors {
 
 describe_errors!(describe_agency, JobAgencyErrors {
     JobAgency_ArbiterFeeOverBond(arbiterFee),
+    JobAgency_AuditFeeTooLow(auditFee, minAuditFee),
+    JobAgency_AuditPending(auditBlock),
+    JobAgency_AuditSelected(),
+    JobAgency_InvalidParameters(),
+    JobAgency_NoAuditDraw(),
     JobAgency_DeadlineNotPassed(deadline),
     JobAgency_DeadlinePassed(deadline),
     JobAgency_DuplicateJob(jobId),

@@ -151,7 +151,7 @@ pub enum Error {
     },
     /// The deployment file is not the JSON `script/Deploy.s.sol` writes.
     #[error(
-        "{path} is not a deployment file (chainId, jobAgency, trustedArbiter, arbiterOwner, deployBlock): {source}"
+        "{path} is not a deployment file (chainId, jobAgency, trustedArbiter, arbiterOwner, deployBlock, auditRate, minAuditFee): {source}"
     )]
     DeploymentJson {
         /// The file.
@@ -204,6 +204,10 @@ pub struct Deployment {
     /// The `JuryArbiter` deployed with it (absent from files written before the jury existed).
     #[serde(default)]
     pub jury_arbiter: Option<Address>,
+    /// The agency's `auditRate`: the probability, in basis points, that a job with an audit fee is audited.
+    pub audit_rate: u64,
+    /// The agency's `minAuditFee`, in wei: the least audit fee a job may carry.
+    pub min_audit_fee: U256,
 }
 
 impl Deployment {
@@ -351,8 +355,8 @@ impl Agency {
 
     /// Posts a job from `poster`, escrowing `spec.payment`. Returns the new job's id.
     pub async fn post(&self, poster: Address, spec: JobSpec) -> Result<(U256, Sent)> {
-        let payment = U256::from(spec.payment);
-        let sent = self.send("post", self.agency.post(spec).from(poster).value(payment)).await?;
+        let value = U256::from(spec.payment) + U256::from(spec.auditFee);
+        let sent = self.send("post", self.agency.post(spec).from(poster).value(value)).await?;
         let job_id = sent.expect_event("post", "JobPosted", |event| match event {
             JobAgencyEvents::JobPosted(posted) => Some(posted.jobId),
             _ => None,
@@ -516,5 +520,23 @@ impl Agency {
             events,
             logs: receipt.inner.logs().iter().map(|log| log.inner.clone()).collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The file as `script/Deploy.s.sol` writes it (`vm.serializeUint` writes JSON numbers).
+    #[test]
+    fn loads_the_deployment_file_forge_writes() {
+        let text = r#"{"arbiterOwner":"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266","auditRate":500,
+            "chainId":31337,"deployBlock":0,"jobAgency":"0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            "juryArbiter":"0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0","minAuditFee":500000000000000,
+            "trustedArbiter":"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"}"#;
+        let deployment: Deployment = serde_json::from_str(text).expect("a deployment file");
+        assert_eq!(deployment.audit_rate, 500);
+        assert_eq!(deployment.min_audit_fee, U256::from(500_000_000_000_000u64));
+        assert_eq!(deployment.chain_id, 31337);
     }
 }

@@ -131,6 +131,10 @@ pub struct PostArgs {
     /// either bond).
     #[arg(long, default_value = "0")]
     pub arbiter_fee: String,
+    /// The audit fee in ETH, paid on top of the payment for the chance of a random audit (the deployment's
+    /// minimum when unset).
+    #[arg(long)]
+    pub audit_fee: Option<String>,
     /// Challenge window, in seconds.
     #[arg(long, default_value_t = 3600)]
     pub window: u32,
@@ -262,6 +266,7 @@ pub async fn post(args: PostArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<
             .transpose()?
             .unwrap_or(bond),
         arbiter_fee: eth("--arbiter-fee", &args.arbiter_fee)?,
+        audit_fee: args.audit_fee.as_deref().map(|text| eth("--audit-fee", text)).transpose()?,
         claim_within: args.claim_within,
         execution_time: args.execution_time,
         window: args.window,

@@ -436,8 +436,11 @@ pub fn payout_of(outcome: Outcome, view: &JobView, account: Address) -> U256 {
         (U256::from(view.record.payment), U256::from(view.record.workerBond), U256::from(view.record.challengeBond));
     // A ruling pays the arbiter its fee out of the pot; an expiry charges none.
     let fee = U256::from(view.record.arbiterFee);
+    // A challenge forfeited into an audit paid the worker the challenger's bond before the audit.
+    let forfeited = if view.record.challenger == Address::ZERO { U256::ZERO } else { challenge };
     let as_worker = match outcome {
         Outcome::Finalized => payment + bond,
+        Outcome::AuditPassed | Outcome::AuditTimedOut => payment + bond + forfeited,
         Outcome::WorkerUpheld => payment + bond + challenge - fee,
         Outcome::ChallengeForfeited => payment + bond + challenge,
         Outcome::DisputeTimedOut => bond,

@@ -492,6 +492,7 @@ mod tests {
             workerBond: U96::from(1u64),
             challengeBond: U96::from(1u64),
             arbiterFee: U96::ZERO,
+            auditFee: U96::ZERO,
             claimDeadline: U40::from(1_000u64),
             executionTime: 60,
             challengeWindow: 60,

@@ -120,6 +120,11 @@ impl Jury {
         self.agency.send("openDispute", self.jury.openDispute(job_id, job.into()).from(from)).await
     }
 
+    /// Opens the audit of an Audited job that names the jury (a dispute without a challenger).
+    pub async fn open_audit(&self, from: Address, job_id: U256, job: &Job) -> Result<Sent> {
+        self.agency.send("openAudit", self.jury.openAudit(job_id, job.into()).from(from)).await
+    }
+
     /// Draws the round's jurors.
     pub async fn draw(&self, from: Address, job_id: U256, job: &Job) -> Result<Sent> {
         self.agency.send("draw", self.jury.draw(job_id, job.into()).from(from)).await

@@ -10,7 +10,9 @@
 //!
 //! Jury duty ([`juror`]): a disputed job whose arbiter is the deployment's `JuryArbiter` is kept moving
 //! (open, draw, settle) by its challenger and by every verifier serving as a juror (`verify.juror`,
-//! `--juror`), and a juror drawn for it re-runs the job, commits, and reveals.
+//! `--juror`), and a juror drawn for it re-runs the job, commits, and reveals. Audit duty, the same
+//! verifiers: a submitted job of the jury whose audit draw selects it is moved to Audited (`drawAudit`),
+//! and its audit runs as a dispute without a challenger.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -148,10 +150,20 @@ impl Verifier {
             self.state.update(id, |e| e.intent = None)?;
         }
         let entry = entry.unwrap_or_default();
+        // The deployment's jury, when it judges this job.
+        let jury = self.jury.as_ref().filter(|jury| view.record.arbiter == jury.address());
         match view.status() {
-            Status::Submitted
-                if view.record.worker != self.me && entry.role == Role::None && entry.step == Step::Seen =>
-            {
+            Status::Submitted => {
+                if let Some(jury) = jury
+                    && self.juror
+                    && view.record.auditBlock != 0
+                    && self.draw_audit(jury, &view).await?
+                {
+                    return Ok(());
+                }
+                if view.record.worker == self.me || entry.role != Role::None || entry.step != Step::Seen {
+                    return Ok(());
+                }
                 if !self.sampled(id) {
                     tracing::info!(job = %short(id), sample = self.sample, "not drawn for verification");
                     self.state.update(id, |e| {
@@ -165,9 +177,9 @@ impl Verifier {
             Status::Challenged if view.record.challenger == self.me && entry.step != Step::Revealed => {
                 self.reveal(&view).await
             }
-            Status::Disputed => match &self.jury {
-                Some(jury) if view.record.arbiter == jury.address() => self.jury_step(jury, &view).await,
-                _ => Ok(()),
+            Status::Disputed | Status::Audited => match jury {
+                Some(jury) => self.jury_step(jury, &view).await,
+                None => Ok(()),
             },
             _ => Ok(()),
         }

@@ -1,5 +1,5 @@
-//! The verifier's jury duty: staking in the deployment's `JuryArbiter`, keeping its disputes moving, and
-//! sitting on a jury when drawn.
+//! The verifier's jury and audit duties: staking in the deployment's `JuryArbiter`, keeping its disputes
+//! and audits moving, and sitting on a jury (or an audit's panel) when drawn.
 //!
 //! - **Joining** (`--juror`): at start the verifier reads its standing (`verifierOf`); it registers with
 //!   `stake()` only when it has no stake at all, so a restart never stakes twice, and a verifier that left
@@ -14,6 +14,11 @@
 //!   signature and written before the commit is sent, so a juror killed between commit and reveal reveals
 //!   after a restart; a step that already happened before a crash is recognised by the jury refusing it
 //!   with `JuryArbiter_NotYourTurn` (the agent is a juror of the round, so its seat has moved on).
+//! - **Auditing**: a submitted job of the jury with an audit draw pending (`auditBlock`) is looked at each poll
+//!   by every juror agent: once the agency's `auditSelected` says the draw selects it, one of them calls
+//!   `drawAudit` (the job becomes Audited), then `openAudit`, and the audit runs as a dispute without a
+//!   challenger (a result equal to the worker's votes for it, any other `Neither`): the same draw, commit,
+//!   reveal and settle as above. A lazy worker's made-up result fails the audit and loses its bond.
 //! - **Paid**: rewards are credited by the jury; the verifier withdraws them above
 //!   `worker.withdraw_above_eth`.
 //! - **Leaving**: `jsjob verify --leave` leaves the pool; run again after the cooldown, it unstakes and
@@ -31,7 +36,7 @@ use crate::{
     chain::{
         self, Sent,
         bindings::format_eth,
-        job::JobView,
+        job::{JobView, Status},
         jury::{self, Dispute, Jury, Phase},
     },
     cid::Cid,
@@ -115,18 +120,15 @@ impl Verifier {
         let now = self.session.chain_time().await?;
         let rule_deadline_passed = now > view.record.deadline.to::<u64>();
         match Phase::of(&dispute) {
+            Phase::None if view.status() == Status::Audited => {
+                self.move_on(id, "openAudit", jury.open_audit(self.me, id, &view.record)).await
+            }
             Phase::None => self.move_on(id, "openDispute", jury.open_dispute(self.me, id, &view.record)).await,
             Phase::Drawing if rule_deadline_passed => {
                 self.move_on(id, "settle", jury.settle(self.me, id, &view.record)).await
             }
             Phase::Drawing => {
-                let head = self
-                    .session
-                    .provider
-                    .get_block_number()
-                    .await
-                    .map_err(|source| chain::Error::Rpc { action: "eth_blockNumber", source: Box::new(source) })?;
-                if head <= dispute.drawBlock.to::<u64>() {
+                if self.head().await? <= dispute.drawBlock.to::<u64>() {
                     return Ok(());
                 }
                 self.move_on(id, "draw", jury.draw(self.me, id, &view.record)).await
@@ -144,6 +146,26 @@ impl Verifier {
             }
             Phase::Abandoned => Ok(()),
         }
+    }
+
+    /// The latest block's number.
+    async fn head(&self) -> Result<u64> {
+        let rpc = |source| chain::Error::Rpc { action: "eth_blockNumber", source: Box::new(source) };
+        Ok(self.session.provider.get_block_number().await.map_err(rpc)?)
+    }
+
+    /// Runs the audit draw of a submitted job of the jury once its `auditBlock` is mined and the draw selects
+    /// it (the agency's `auditSelected`; an aged-out block hash selects too); returns whether it did. A job
+    /// the draw does not select is looked at again each poll until it closes: after 256 blocks the draw
+    /// would select it, so waiting never avoids an audit.
+    pub(super) async fn draw_audit(&self, jury: &Jury, view: &JobView) -> Result<bool> {
+        let (id, audit_block) = (view.id, view.record.auditBlock.to::<u64>());
+        if self.head().await? <= audit_block || !self.session.agency.audit_selected(id, audit_block).await? {
+            return Ok(false);
+        }
+        tracing::info!(job = %short(id), jury = %jury.address(), "selected for audit");
+        self.move_on(id, "drawAudit", self.session.agency.draw_audit(self.me, id, &view.record)).await?;
+        Ok(true)
     }
 
     /// Sends a permissionless step; a refusal (another agent moved first, or it is not due) is only logged.

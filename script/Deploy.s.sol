@@ -13,7 +13,8 @@ import {JuryArbiter} from "src/arbiters/JuryArbiter.sol";
 ///      Environment (all optional):
 ///      - ARBITER_OWNER: owns the TrustedArbiter (default: the deployer).
 ///      - AUDIT_RATE: probability that a job with an audit fee is audited, in basis points (default 500 = 5%).
-///      - MIN_AUDIT_FEE: the least audit fee a job must carry (default 0.0005 ether).
+///      - MIN_AUDIT_FEE: the least audit fee a job must carry (default 0: posters opt in to audits per job; a
+///        deployment that wants every job auditable sets it, docs/INCENTIVES.md suggests 0.001 ether at 20 gwei).
 ///      - JURY_SIZE: jurors per dispute round, odd (default 3).
 ///      - JURY_STAKE: wei a verifier stakes (default 0.1 ether).
 ///      - JURY_SLASH: wei a no-show or minority juror loses (default 0.05 ether).
@@ -31,9 +32,7 @@ contract Deploy is Script {
         vm.startBroadcast();
         (, address deployer,) = vm.readCallers();
         address owner = vm.envOr("ARBITER_OWNER", deployer);
-        agency_ = new JobAgency(
-            vm.envOr("AUDIT_RATE", uint256(500)), vm.envOr("MIN_AUDIT_FEE", uint256(0.0005 ether))
-        );
+        agency_ = new JobAgency(vm.envOr("AUDIT_RATE", uint256(500)), vm.envOr("MIN_AUDIT_FEE", uint256(0)));
         arbiter_ = new TrustedArbiter(owner);
         jury_ = new JuryArbiter(
             agency_,

@@ -299,10 +299,7 @@ contract JobAgency_Audit_Test is AuditTest {
     /// A worker's accomplice cannot skip the audit by challenging and never revealing: the forfeit waits for
     /// the draw, and a selected job is audited after the challenger's bond went to the worker.
     function test_drawAudit_forfeitedChallenge_selected_paysBondThenAudits_succeeds() public {
-        (uint256 id, IJobAgency.Job memory job) = _submittedWith(_trustedAuditSpec(), RESULT_CID);
-        job = _challenge(id, job, challenger, OTHER_CID);
-        _mineAuditBlock(id, job, true);
-        vm.warp(job.deadline + 1);
+        (uint256 id, IJobAgency.Job memory job) = _forfeitedChallenge(_trustedAuditSpec(), true);
         vm.expectRevert(IJobAgency.JobAgency_AuditSelected.selector);
         agency.expire(id, job);
 
@@ -316,20 +313,14 @@ contract JobAgency_Audit_Test is AuditTest {
     }
 
     function test_expire_forfeitedChallenge_notSelected_booksAuditFee_succeeds() public {
-        (uint256 id, IJobAgency.Job memory job) = _submittedWith(_trustedAuditSpec(), RESULT_CID);
-        job = _challenge(id, job, challenger, OTHER_CID);
-        _mineAuditBlock(id, job, false);
-        vm.warp(job.deadline + 1);
+        (uint256 id, IJobAgency.Job memory job) = _forfeitedChallenge(_trustedAuditSpec(), false);
         agency.expire(id, job);
         assertEq(agency.creditOf(worker), uint256(PAYMENT) + WORKER_BOND + CHALLENGE_BOND);
         assertEq(agency.creditOf(address(arbiter)), AUDIT_FEE);
     }
 
     function test_drawAudit_forfeitedChallenge_notSelected_thenExpire_succeeds() public {
-        (uint256 id, IJobAgency.Job memory job) = _submittedWith(_trustedAuditSpec(), RESULT_CID);
-        job = _challenge(id, job, challenger, OTHER_CID);
-        _mineAuditBlock(id, job, false);
-        vm.warp(job.deadline + 1);
+        (uint256 id, IJobAgency.Job memory job) = _forfeitedChallenge(_trustedAuditSpec(), false);
         vm.expectEmit(address(agency));
         emit IJobAgency.AuditDrawn(id, false, job.deadline);
         agency.drawAudit(id, job);

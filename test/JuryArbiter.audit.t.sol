@@ -50,10 +50,7 @@ contract JuryArbiter_Audit_Test is AuditTest {
 
     /// A challenger's seal in the record (a forfeited challenge turned into an audit) is not a result to vote for.
     function test_openAudit_afterForfeitedChallenge_hasNoChallengerResult_succeeds() public {
-        (uint256 id, IJobAgency.Job memory job) = _submittedWith(_auditSpec(), RESULT_CID);
-        job = _challenge(id, job, challenger, OTHER_CID);
-        _mineAuditBlock(id, job, true);
-        vm.warp(job.deadline + 1);
+        (uint256 id, IJobAgency.Job memory job) = _forfeitedChallenge(_auditSpec(), true);
         job = _drawAudit(id, job);
         address[] memory auditors = _openAuditAndDraw(id, job, keccak256("seed"));
         assertEq(jury.disputeOf(id).challengerResult, bytes32(0));

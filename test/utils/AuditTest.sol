@@ -54,6 +54,18 @@ abstract contract AuditTest is JuryTest {
         job = _submit(id, job, cid);
     }
 
+    /// Submitted with `RESULT_CID`, challenged with `OTHER_CID` and never revealed: the reveal deadline has
+    /// passed and the audit block is mined with a hash that selects the job or not.
+    function _forfeitedChallenge(IJobAgency.JobSpec memory spec, bool selected)
+        internal
+        returns (uint256 id, IJobAgency.Job memory job)
+    {
+        (id, job) = _submittedWith(spec, RESULT_CID);
+        job = _challenge(id, job, challenger, OTHER_CID);
+        _mineAuditBlock(id, job, selected);
+        vm.warp(job.deadline + 1);
+    }
+
     /// `drawAudit` on a job whose draw selects it; returns the Audited record.
     function _drawAudit(uint256 id, IJobAgency.Job memory job) internal returns (IJobAgency.Job memory) {
         job = _copyJob(job);

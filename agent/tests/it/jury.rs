@@ -32,12 +32,12 @@ async fn jury_of_three_upholds_the_challenger_and_a_killed_juror_reveals_after_r
     let net = Net::start("jury").await;
     let jury = Jury::new(&net.agency, net.deployment.jury_arbiter.expect("the deployment has a jury"));
     // Registering is idempotent: every juror is stopped after joining and restarted later, and finds its
-    // stake. Stopped now, none of them can run the job's audit draw before the challenger challenges.
+    // stake.
     for mut agent in start_jurors(&net).await {
         assert!(agent.terminate().await, "a juror did not stop cleanly: {}", agent.logs());
     }
     let challenger = net.spawn("verify", OTHER, "challenger", None, &[]);
-    let id = post_for_jury(&net, &jury).await;
+    let id = post_for_jury(&net, &jury, "0").await;
     net.cheat(id, br#"{"count":16,"sum":1000000}"#).await;
     let disputed = net.wait_for(id, "Disputed", &[&challenger], |view| view.status() == Status::Disputed).await;
     assert_eq!(disputed.record.challenger, address(OTHER));
@@ -96,7 +96,7 @@ async fn lazy_worker_is_caught_by_an_audit_run_by_juror_agents() {
     let net = Net::start("audit").await;
     let jury = Jury::new(&net.agency, net.deployment.jury_arbiter.expect("the deployment has a jury"));
     let jurors = start_jurors(&net).await;
-    let id = post_for_jury(&net, &jury).await;
+    let id = post_for_jury(&net, &jury, "0.001").await;
     net.cheat(id, b"made up").await;
     let submitted = net.agency.job(id).await.expect("job");
     assert_ne!(submitted.record.auditBlock, alloy::primitives::Uint::ZERO, "the job carries an audit fee");
@@ -131,10 +131,12 @@ async fn start_jurors(net: &Net) -> Vec<Agent> {
     jurors
 }
 
-/// The demo job, judged by the jury with an arbiter fee of [`FEE`] (and the deployment's least audit fee).
-async fn post_for_jury(net: &Net, jury: &Jury) -> U256 {
+/// The demo job, judged by the jury with an arbiter fee of [`FEE`] and an audit fee of `audit_fee` ETH (zero:
+/// never audited).
+async fn post_for_jury(net: &Net, jury: &Jury, audit_fee: &str) -> U256 {
     let fee = alloy::primitives::utils::format_ether(U256::from(FEE));
-    net.post(DEMO_CODE, DEMO_INPUT, &["--arbiter", &jury.address().to_string(), "--arbiter-fee", &fee]).await
+    let jury = jury.address().to_string();
+    net.post(DEMO_CODE, DEMO_INPUT, &["--arbiter", &jury, "--arbiter-fee", &fee, "--audit-fee", audit_fee]).await
 }
 
 /// anvil mines only on transactions: mines until the draw block is past and an agent has drawn the jury,

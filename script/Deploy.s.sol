@@ -12,6 +12,9 @@ import {JuryArbiter} from "src/arbiters/JuryArbiter.sol";
 /// @dev forge script script/Deploy.s.sol --rpc-url $RPC_URL --private-key $KEY --broadcast
 ///      Environment (all optional):
 ///      - ARBITER_OWNER: owns the TrustedArbiter (default: the deployer).
+///      - AUDIT_RATE: probability that a job with an audit fee is audited, in basis points (default 500 = 5%).
+///      - MIN_AUDIT_FEE: the least audit fee a job must carry (default 0: posters opt in to audits per job; a
+///        deployment that wants every job auditable sets it, docs/INCENTIVES.md suggests 0.001 ether at 20 gwei).
 ///      - JURY_SIZE: jurors per dispute round, odd (default 3).
 ///      - JURY_STAKE: wei a verifier stakes (default 0.1 ether).
 ///      - JURY_SLASH: wei a no-show or minority juror loses (default 0.05 ether).
@@ -29,7 +32,7 @@ contract Deploy is Script {
         vm.startBroadcast();
         (, address deployer,) = vm.readCallers();
         address owner = vm.envOr("ARBITER_OWNER", deployer);
-        agency_ = new JobAgency();
+        agency_ = new JobAgency(vm.envOr("AUDIT_RATE", uint256(500)), vm.envOr("MIN_AUDIT_FEE", uint256(0)));
         arbiter_ = new TrustedArbiter(owner);
         jury_ = new JuryArbiter(
             agency_,
@@ -47,7 +50,9 @@ contract Deploy is Script {
         if (address(agency_).code.length == 0) revert Deploy_Unexpected("JobAgency has no code");
         if (arbiter_.owner() != owner) revert Deploy_Unexpected("TrustedArbiter owner");
         if (arbiter_.pendingOwner() != address(0)) revert Deploy_Unexpected("TrustedArbiter pending owner");
-        if (keccak256(bytes(arbiter_.kind())) != keccak256("trusted")) revert Deploy_Unexpected("arbiter kind");
+        if (keccak256(bytes(arbiter_.kind())) != keccak256("trusted")) {
+            revert Deploy_Unexpected("arbiter kind");
+        }
         if (address(agency_).balance != 0) revert Deploy_Unexpected("JobAgency balance");
         if (jury_.agency() != agency_) revert Deploy_Unexpected("JuryArbiter agency");
         if (keccak256(bytes(jury_.kind())) != keccak256("jury")) revert Deploy_Unexpected("jury kind");
@@ -59,9 +64,15 @@ contract Deploy is Script {
         vm.serializeAddress(key, "trustedArbiter", address(arbiter_));
         vm.serializeAddress(key, "arbiterOwner", owner);
         vm.serializeAddress(key, "juryArbiter", address(jury_));
+        vm.serializeUint(key, "auditRate", agency_.auditRate());
+        vm.serializeUint(key, "minAuditFee", agency_.minAuditFee());
         string memory json = vm.serializeUint(key, "deployBlock", deployBlock);
-        string memory path = string.concat(vm.projectRoot(), "/deployments/", vm.toString(block.chainid), ".json");
-        if (vm.isContext(VmSafe.ForgeContext.ScriptBroadcast) || vm.isContext(VmSafe.ForgeContext.ScriptResume)) {
+        string memory path =
+            string.concat(vm.projectRoot(), "/deployments/", vm.toString(block.chainid), ".json");
+        if (
+            vm.isContext(VmSafe.ForgeContext.ScriptBroadcast)
+                || vm.isContext(VmSafe.ForgeContext.ScriptResume)
+        ) {
             vm.createDir(string.concat(vm.projectRoot(), "/deployments"), true);
             vm.writeJson(json, path);
         }

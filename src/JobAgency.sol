@@ -8,7 +8,7 @@ import {CreditLib} from "./libraries/CreditLib.sol";
 /// @title JobAgency
 /// @notice Escrow, bonds, challenge windows and credits for JavaScript jobs. See `IJobAgency` for the rules.
 /// @dev Gas design: one storage word per live job (the hash of its `Job` record) and one word per address
-///      (credit and reputation counters together). A record is 18 static words; its hash is taken over
+///      (credit and reputation counters together). A record is 20 static words; its hash is taken over
 ///      the raw calldata, which is safe because any bytes that hash to the stored value are the exact
 ///      clean encoding that was stored.
 contract JobAgency is IJobAgency {
@@ -22,8 +22,11 @@ contract JobAgency is IJobAgency {
     /// @inheritdoc IJobAgency
     uint256 public constant MAX_PERIOD = 365 days;
 
-    /// @dev Size of an ABI-encoded `Job`: 18 words.
-    uint256 private constant _JOB_SIZE = 18 * 32;
+    /// @inheritdoc IJobAgency
+    uint256 public constant AUDIT_RATE_SCALE = 10_000;
+
+    /// @dev Size of an ABI-encoded `Job`: 20 words.
+    uint256 private constant _JOB_SIZE = 20 * 32;
 
     /// @dev Transient slot of the reentrancy lock held while `withdraw` sends ETH.
     ///      keccak256("jsjob.JobAgency.lock") - 1.
@@ -38,6 +41,16 @@ contract JobAgency is IJobAgency {
     uint256 private constant _ONE_DEADLINE_MISSED = 1 << 224;
 
     /*//////////////////////////////////////////////////////////////
+                               PARAMETERS
+    //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IJobAgency
+    uint256 public immutable auditRate;
+
+    /// @inheritdoc IJobAgency
+    uint256 public immutable minAuditFee;
+
+    /*//////////////////////////////////////////////////////////////
                                 STORAGE
     //////////////////////////////////////////////////////////////*/
 
@@ -46,6 +59,20 @@ contract JobAgency is IJobAgency {
 
     /// @dev account => credit and reputation counters, packed as documented at `_CREDIT_MASK`.
     mapping(address account => uint256 word) private _accounts;
+
+    /*//////////////////////////////////////////////////////////////
+                              CONSTRUCTOR
+    //////////////////////////////////////////////////////////////*/
+
+    /// @param _auditRate   Probability, in `AUDIT_RATE_SCALE` units, that a job with an audit fee is audited.
+    /// @param _minAuditFee The least `auditFee` a job must carry (zero lets posters opt out of audits).
+    constructor(uint256 _auditRate, uint256 _minAuditFee) {
+        if (_auditRate > AUDIT_RATE_SCALE || _minAuditFee > type(uint96).max) {
+            revert JobAgency_InvalidParameters();
+        }
+        auditRate = _auditRate;
+        minAuditFee = _minAuditFee;
+    }
 
     /*//////////////////////////////////////////////////////////////
                             POSTER FUNCTIONS
@@ -78,7 +105,7 @@ contract JobAgency is IJobAgency {
         if (job.status != Status.Open) revert JobAgency_WrongStatus(job.status);
         if (msg.sender != job.poster) revert JobAgency_Unauthorized(msg.sender);
         delete _jobs[jobId];
-        _addToAccount(job.poster, job.payment);
+        _addToAccount(job.poster, uint256(job.payment) + job.auditFee);
         emit JobClosed(jobId, Outcome.Cancelled);
     }
 
@@ -115,8 +142,11 @@ contract JobAgency is IJobAgency {
         next.status = Status.Submitted;
         next.result = keccak256(resultCid);
         next.deadline = _after(job.challengeWindow);
+        // The draw uses the next block's hash, which nobody knows while this transaction is being sent.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (job.auditFee != 0 && auditRate != 0) next.auditBlock = uint40(block.number + 1);
         _jobs[jobId] = _hashMemory(next);
-        emit ResultSubmitted(jobId, msg.sender, resultCid, next.deadline);
+        emit ResultSubmitted(jobId, msg.sender, resultCid, next.deadline, next.auditBlock);
     }
 
     /// @inheritdoc IJobAgency
@@ -125,9 +155,34 @@ contract JobAgency is IJobAgency {
         if (job.status != Status.Submitted) revert JobAgency_WrongStatus(job.status);
         // The window is closed only strictly after its last second: challenge iff now <= deadline.
         if (block.timestamp <= job.deadline) revert JobAgency_DeadlineNotPassed(job.deadline);
+        if (job.auditBlock != 0 && auditSelected(jobId, job.auditBlock)) revert JobAgency_AuditSelected();
         delete _jobs[jobId];
         _addToAccount(job.worker, _ONE_FINALIZED + job.payment + job.workerBond);
+        if (job.auditFee != 0) _addToAccount(job.arbiter, job.auditFee);
         emit JobClosed(jobId, Outcome.Finalized);
+    }
+
+    /// @inheritdoc IJobAgency
+    function drawAudit(uint256 jobId, Job calldata job) external {
+        _checkRecord(jobId, job);
+        Status status = job.status;
+        bool forfeited = status == Status.Challenged && block.timestamp > job.deadline;
+        if (status != Status.Submitted && !forfeited) revert JobAgency_WrongStatus(status);
+        if (job.auditBlock == 0) revert JobAgency_NoAuditDraw();
+        Job memory next = _copy(job);
+        next.auditBlock = 0;
+        bool selected = auditSelected(jobId, job.auditBlock);
+        if (selected) {
+            if (forfeited) {
+                // The challenger did not reveal: it forfeits its bond to the worker, as `expire` would.
+                _addToAccount(job.worker, job.challengeBond);
+                _addToAccount(job.challenger, _ONE_DISPUTE_LOST);
+            }
+            next.status = Status.Audited;
+            next.deadline = _after(job.disputeWindow);
+        }
+        _jobs[jobId] = _hashMemory(next);
+        emit AuditDrawn(jobId, selected, next.deadline);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -177,10 +232,15 @@ contract JobAgency is IJobAgency {
     /// @inheritdoc IJobAgency
     function resolve(uint256 jobId, Job calldata job, Ruling ruling) external {
         _checkRecord(jobId, job);
-        if (job.status != Status.Disputed) revert JobAgency_WrongStatus(job.status);
+        Status status = job.status;
+        if (status != Status.Disputed && status != Status.Audited) revert JobAgency_WrongStatus(status);
         if (msg.sender != job.arbiter) revert JobAgency_Unauthorized(msg.sender);
         if (block.timestamp > job.deadline) revert JobAgency_DeadlinePassed(job.deadline);
         delete _jobs[jobId];
+        if (status == Status.Audited) {
+            _resolveAudit(jobId, job, ruling);
+            return;
+        }
         // The arbiter's fee comes out of the loser's bond (both bonds on `Neither`); `post` bounded it by
         // the smaller bond, so the winner still gets at least its own stake back.
         uint256 fee = job.arbiterFee;
@@ -202,8 +262,26 @@ contract JobAgency is IJobAgency {
         } else {
             revert JobAgency_InvalidRuling();
         }
-        if (fee != 0) _addToAccount(job.arbiter, fee);
+        if (fee + job.auditFee != 0) _addToAccount(job.arbiter, fee + job.auditFee);
         emit JobClosed(jobId, outcome);
+    }
+
+    /// @dev `resolve` of an Audited job whose record is already deleted: there is no challenger, so the
+    ///      arbiter either finds the worker's result (`WorkerRight`) or not (`Neither`).
+    function _resolveAudit(uint256 jobId, Job calldata job, Ruling ruling) private {
+        if (ruling == Ruling.WorkerRight) {
+            _addToAccount(job.worker, _ONE_FINALIZED + job.payment + job.workerBond);
+            if (job.auditFee != 0) _addToAccount(job.arbiter, job.auditFee);
+            emit JobClosed(jobId, Outcome.AuditPassed);
+        } else if (ruling == Ruling.Neither) {
+            uint256 fee = job.arbiterFee;
+            _addToAccount(job.poster, uint256(job.payment) + job.workerBond - fee);
+            _addToAccount(job.worker, _ONE_DISPUTE_LOST);
+            if (fee + job.auditFee != 0) _addToAccount(job.arbiter, fee + job.auditFee);
+            emit JobClosed(jobId, Outcome.AuditFailed);
+        } else {
+            revert JobAgency_InvalidRuling();
+        }
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -217,7 +295,7 @@ contract JobAgency is IJobAgency {
         Status status = job.status;
         if (status == Status.Open) {
             delete _jobs[jobId];
-            _addToAccount(job.poster, job.payment);
+            _addToAccount(job.poster, uint256(job.payment) + job.auditFee);
             emit JobClosed(jobId, Outcome.Expired);
         } else if (status == Status.Claimed) {
             // The bond compensates the poster for the time the job sat claimed and undone.
@@ -232,21 +310,31 @@ contract JobAgency is IJobAgency {
                 _jobs[jobId] = _hashMemory(next);
             } else {
                 delete _jobs[jobId];
-                _addToAccount(job.poster, uint256(job.payment) + job.workerBond);
+                _addToAccount(job.poster, uint256(job.payment) + job.workerBond + job.auditFee);
             }
             emit ClaimExpired(jobId, job.worker, reopened);
             if (!reopened) emit JobClosed(jobId, Outcome.Expired);
         } else if (status == Status.Challenged) {
+            // A forfeit pays the worker as a finalize would, so it must not skip the audit draw either.
+            if (job.auditBlock != 0 && auditSelected(jobId, job.auditBlock)) {
+                revert JobAgency_AuditSelected();
+            }
             delete _jobs[jobId];
             _addToAccount(job.worker, _ONE_FINALIZED + job.payment + job.workerBond + job.challengeBond);
             _addToAccount(job.challenger, _ONE_DISPUTE_LOST);
+            if (job.auditFee != 0) _addToAccount(job.arbiter, job.auditFee);
             emit JobClosed(jobId, Outcome.ChallengeForfeited);
         } else if (status == Status.Disputed) {
             delete _jobs[jobId];
-            _addToAccount(job.poster, job.payment);
+            _addToAccount(job.poster, uint256(job.payment) + job.auditFee);
             _addToAccount(job.worker, job.workerBond);
             _addToAccount(job.challenger, job.challengeBond);
             emit JobClosed(jobId, Outcome.DisputeTimedOut);
+        } else if (status == Status.Audited) {
+            delete _jobs[jobId];
+            _addToAccount(job.worker, _ONE_FINALIZED + job.payment + job.workerBond);
+            if (job.auditFee != 0) _addToAccount(job.poster, job.auditFee);
+            emit JobClosed(jobId, Outcome.AuditTimedOut);
         } else {
             // Submitted: the way out is `finalize`.
             revert JobAgency_WrongStatus(status);
@@ -273,6 +361,16 @@ contract JobAgency is IJobAgency {
     /*//////////////////////////////////////////////////////////////
                                  VIEWS
     //////////////////////////////////////////////////////////////*/
+
+    /// @inheritdoc IJobAgency
+    function auditSelected(uint256 jobId, uint40 auditBlock) public view returns (bool) {
+        if (auditBlock == 0) revert JobAgency_NoAuditDraw();
+        if (block.number <= auditBlock) revert JobAgency_AuditPending(auditBlock);
+        bytes32 hash = blockhash(auditBlock);
+        // Aged out (older than 256 blocks): selected, so that nobody gains by letting the draw lapse.
+        if (hash == bytes32(0)) return true;
+        return uint256(keccak256(abi.encode(hash, jobId))) % AUDIT_RATE_SCALE < auditRate;
+    }
 
     /// @inheritdoc IJobAgency
     function jobHash(uint256 jobId) external view returns (bytes32) {
@@ -314,7 +412,11 @@ contract JobAgency is IJobAgency {
     }
 
     /// @inheritdoc IJobAgency
-    function jobIdOf(address poster, uint256 blockNumber, bytes32 specHash) public pure returns (uint256 jobId_) {
+    function jobIdOf(address poster, uint256 blockNumber, bytes32 specHash)
+        public
+        pure
+        returns (uint256 jobId_)
+    {
         // keccak256(abi.encode(poster, blockNumber, specHash)) in unallocated memory, without allocating.
         assembly ("memory-safe") {
             let ptr := mload(0x40)
@@ -355,8 +457,8 @@ contract JobAgency is IJobAgency {
         }
     }
 
-    /// @dev The Open record of a job posted with `post(spec)` by the caller: words 2-11 are copied from the
-    ///      spec's static head words 4-13 (see `Job`), which `_canonicalSpec` has checked are clean.
+    /// @dev The Open record of a job posted with `post(spec)` by the caller: words 2-12 are copied from the
+    ///      spec's static head words 4-14 (see `Job`), which `_canonicalSpec` has checked are clean.
     function _newRecord(bytes32 specHash) private view returns (Job memory job_) {
         assembly ("memory-safe") {
             job_ := mload(0x40)
@@ -364,13 +466,14 @@ contract JobAgency is IJobAgency {
             mstore(job_, specHash)
             mstore(add(job_, 0x20), caller())
             // spec head starts at 0x24; word 4 (payment) is at 0x24 + 0x80.
-            calldatacopy(add(job_, 0x40), 0xa4, 0x140)
-            mstore(add(job_, 0x180), 1) // Status.Open
-            mstore(add(job_, 0x1a0), 0) // worker
-            mstore(add(job_, 0x1c0), calldataload(0x124)) // deadline = claimDeadline (spec word 8)
-            mstore(add(job_, 0x1e0), 0) // result
-            mstore(add(job_, 0x200), 0) // challenger
-            mstore(add(job_, 0x220), 0) // challenge
+            calldatacopy(add(job_, 0x40), 0xa4, 0x160)
+            mstore(add(job_, 0x1a0), 1) // Status.Open
+            mstore(add(job_, 0x1c0), 0) // worker
+            mstore(add(job_, 0x1e0), calldataload(0x144)) // deadline = claimDeadline (spec word 9)
+            mstore(add(job_, 0x200), 0) // auditBlock
+            mstore(add(job_, 0x220), 0) // result
+            mstore(add(job_, 0x240), 0) // challenger
+            mstore(add(job_, 0x260), 0) // challenge
         }
     }
 
@@ -382,9 +485,9 @@ contract JobAgency is IJobAgency {
         bool canonical;
         assembly ("memory-safe") {
             // 0x04: offset of the tuple (0x20); 0x24: the tuple; head words 0..2 hold the offsets of
-            // codeCid, inputCid and options; the heads take 14 words, so the first tail is at 0x1c0.
+            // codeCid, inputCid and options; the heads take 15 words, so the first tail is at 0x1e0.
             canonical := eq(calldataload(0x04), 0x20)
-            let expected := 0x1c0
+            let expected := 0x1e0
             for { let k := 0 } lt(k, 3) { k := add(k, 1) } {
                 canonical := and(canonical, eq(calldataload(add(0x24, shl(5, k))), expected))
                 let len := calldataload(add(0x24, expected))
@@ -399,17 +502,18 @@ contract JobAgency is IJobAgency {
                 expected := add(expected, add(0x20, and(add(len, 0x1f), not(0x1f))))
             }
             canonical := and(canonical, eq(calldatasize(), add(0x24, expected)))
-            // Static words 4-13 must fit their types: `post` copies them into the record unchanged, and
+            // Static words 4-14 must fit their types: `post` copies them into the record unchanged, and
             // a record with a dirty word could never be acted on again.
             let dirty := or(shr(96, calldataload(0xa4)), shr(96, calldataload(0xc4))) // payment, workerBond
             dirty := or(dirty, shr(96, calldataload(0xe4))) // challengeBond
             dirty := or(dirty, shr(96, calldataload(0x104))) // arbiterFee
-            dirty := or(dirty, shr(40, calldataload(0x124))) // claimDeadline
-            dirty := or(dirty, shr(32, calldataload(0x144))) // executionTime
-            dirty := or(dirty, shr(32, calldataload(0x164))) // challengeWindow
-            dirty := or(dirty, shr(32, calldataload(0x184))) // disputeWindow
-            dirty := or(dirty, shr(32, calldataload(0x1a4))) // minReputation
-            dirty := or(dirty, shr(160, calldataload(0x1c4))) // arbiter
+            dirty := or(dirty, shr(96, calldataload(0x124))) // auditFee
+            dirty := or(dirty, shr(40, calldataload(0x144))) // claimDeadline
+            dirty := or(dirty, shr(32, calldataload(0x164))) // executionTime
+            dirty := or(dirty, shr(32, calldataload(0x184))) // challengeWindow
+            dirty := or(dirty, shr(32, calldataload(0x1a4))) // disputeWindow
+            dirty := or(dirty, shr(32, calldataload(0x1c4))) // minReputation
+            dirty := or(dirty, shr(160, calldataload(0x1e4))) // arbiter
             canonical := and(canonical, iszero(dirty))
             encoded_ := mload(0x40)
             // The encoding of a one-member tuple (spec) includes the leading offset word.
@@ -430,6 +534,7 @@ contract JobAgency is IJobAgency {
         uint256 workerBond;
         uint256 challengeBond;
         uint256 arbiterFee;
+        uint256 auditFee;
         uint256 claimDeadline;
         uint256 executionTime;
         uint256 challengeWindow;
@@ -441,15 +546,19 @@ contract JobAgency is IJobAgency {
             workerBond := calldataload(0xc4)
             challengeBond := calldataload(0xe4)
             arbiterFee := calldataload(0x104)
-            claimDeadline := calldataload(0x124)
-            executionTime := calldataload(0x144)
-            challengeWindow := calldataload(0x164)
-            disputeWindow := calldataload(0x184)
-            arbiter := calldataload(0x1c4)
+            auditFee := calldataload(0x124)
+            claimDeadline := calldataload(0x144)
+            executionTime := calldataload(0x164)
+            challengeWindow := calldataload(0x184)
+            disputeWindow := calldataload(0x1a4)
+            arbiter := calldataload(0x1e4)
         }
         if (engine == 0) revert JobAgency_InvalidEngine();
         if (payment == 0) revert JobAgency_ZeroPayment();
-        if (msg.value != payment) revert JobAgency_WrongValue(payment, msg.value);
+        // Both below 2^96: the sum cannot overflow.
+        if (msg.value != payment + auditFee) revert JobAgency_WrongValue(payment + auditFee, msg.value);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (auditFee < minAuditFee) revert JobAgency_AuditFeeTooLow(uint96(auditFee), minAuditFee);
         if (arbiter == 0) revert JobAgency_ZeroArbiter();
         // The fee comes out of the losing side's bond, so it must fit in either bond.
         // forge-lint: disable-next-line(unsafe-typecast)
@@ -504,7 +613,7 @@ contract JobAgency is IJobAgency {
         }
     }
 
-    /// @dev A memory struct of value types is laid out as its ABI encoding: 18 consecutive words.
+    /// @dev A memory struct of value types is laid out as its ABI encoding: 20 consecutive words.
     function _hashMemory(Job memory job) private pure returns (bytes32 hash_) {
         assembly ("memory-safe") {
             hash_ := keccak256(job, _JOB_SIZE)

@@ -220,7 +220,9 @@ contract JobAgency_Cancel_Test is AgencyTest {
         (uint256 id, IJobAgency.Job memory job) = _post();
         job = _claim(id, job, worker);
         vm.prank(poster);
-        vm.expectRevert(abi.encodeWithSelector(IJobAgency.JobAgency_WrongStatus.selector, IJobAgency.Status.Claimed));
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobAgency.JobAgency_WrongStatus.selector, IJobAgency.Status.Claimed)
+        );
         agency.cancel(id, job);
     }
 
@@ -268,7 +270,9 @@ contract JobAgency_Claim_Test is AgencyTest {
         (uint256 id, IJobAgency.Job memory job) = _post();
         vm.warp(job.claimDeadline + 1);
         vm.prank(worker);
-        vm.expectRevert(abi.encodeWithSelector(IJobAgency.JobAgency_DeadlinePassed.selector, job.claimDeadline));
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobAgency.JobAgency_DeadlinePassed.selector, job.claimDeadline)
+        );
         agency.claim{value: WORKER_BOND}(id, job);
     }
 
@@ -294,7 +298,9 @@ contract JobAgency_Claim_Test is AgencyTest {
         (uint256 id, IJobAgency.Job memory job) = _post();
         job = _claim(id, job, worker);
         vm.prank(stranger);
-        vm.expectRevert(abi.encodeWithSelector(IJobAgency.JobAgency_WrongStatus.selector, IJobAgency.Status.Claimed));
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobAgency.JobAgency_WrongStatus.selector, IJobAgency.Status.Claimed)
+        );
         agency.claim{value: WORKER_BOND}(id, job);
     }
 
@@ -322,13 +328,11 @@ contract JobAgency_Claim_Test is AgencyTest {
 }
 
 contract JobAgency_Submit_Test is AgencyTest {
-    event ResultSubmitted(uint256 indexed jobId, address indexed worker, bytes resultCid, uint40 challengeDeadline);
-
     function test_submit_opensWindow_succeeds() public {
         (uint256 id, IJobAgency.Job memory job) = _post();
         job = _claim(id, job, worker);
         vm.expectEmit(address(agency));
-        emit ResultSubmitted(id, worker, RESULT_CID, uint40(block.timestamp) + CHALLENGE_WINDOW);
+        emit IJobAgency.ResultSubmitted(id, worker, RESULT_CID, uint40(block.timestamp) + CHALLENGE_WINDOW, 0);
         job = _submit(id, job, RESULT_CID);
         assertEq(agency.jobHash(id), agency.hashJob(job));
         assertEq(job.result, keccak256(RESULT_CID));
@@ -369,7 +373,9 @@ contract JobAgency_Submit_Test is AgencyTest {
     function test_submit_whileOpen_reverts() public {
         (uint256 id, IJobAgency.Job memory job) = _post();
         vm.prank(worker);
-        vm.expectRevert(abi.encodeWithSelector(IJobAgency.JobAgency_WrongStatus.selector, IJobAgency.Status.Open));
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobAgency.JobAgency_WrongStatus.selector, IJobAgency.Status.Open)
+        );
         agency.submit(id, job, RESULT_CID);
     }
 }
@@ -398,7 +404,9 @@ contract JobAgency_Finalize_Test is AgencyTest {
         (uint256 id, IJobAgency.Job memory job) = _post();
         job = _claim(id, job, worker);
         vm.warp(job.deadline + 1);
-        vm.expectRevert(abi.encodeWithSelector(IJobAgency.JobAgency_WrongStatus.selector, IJobAgency.Status.Claimed));
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobAgency.JobAgency_WrongStatus.selector, IJobAgency.Status.Claimed)
+        );
         agency.finalize(id, job);
     }
 
@@ -421,13 +429,17 @@ contract JobAgency_Finalize_Test is AgencyTest {
         uint256 at = block.timestamp + bound(wait, 0, 2 * uint256(spec.challengeWindow));
         vm.warp(at);
         if (at <= job.deadline) {
-            vm.expectRevert(abi.encodeWithSelector(IJobAgency.JobAgency_DeadlineNotPassed.selector, job.deadline));
+            vm.expectRevert(
+                abi.encodeWithSelector(IJobAgency.JobAgency_DeadlineNotPassed.selector, job.deadline)
+            );
             agency.finalize(id, job);
             _challenge(id, job, challenger, OTHER_CID);
         } else {
             bytes32 seal = agency.sealOf(id, challenger, OTHER_CID, SALT);
             vm.prank(challenger);
-            vm.expectRevert(abi.encodeWithSelector(IJobAgency.JobAgency_DeadlinePassed.selector, job.deadline));
+            vm.expectRevert(
+                abi.encodeWithSelector(IJobAgency.JobAgency_DeadlinePassed.selector, job.deadline)
+            );
             agency.challenge{value: CHALLENGE_BOND}(id, job, seal);
             agency.finalize(id, job);
         }
@@ -461,7 +473,9 @@ contract JobAgency_Challenge_Test is AgencyTest {
         (uint256 id, IJobAgency.Job memory job) = _submitted();
         vm.prank(challenger);
         vm.expectRevert(
-            abi.encodeWithSelector(IJobAgency.JobAgency_WrongValue.selector, CHALLENGE_BOND, CHALLENGE_BOND - 1)
+            abi.encodeWithSelector(
+                IJobAgency.JobAgency_WrongValue.selector, CHALLENGE_BOND, CHALLENGE_BOND - 1
+            )
         );
         agency.challenge{value: CHALLENGE_BOND - 1}(id, job, bytes32(uint256(1)));
     }
@@ -721,7 +735,9 @@ contract JobAgency_Expire_Test is AgencyTest {
     function test_expire_beforeDeadline_reverts() public {
         (uint256 id, IJobAgency.Job memory job) = _post();
         vm.warp(job.claimDeadline);
-        vm.expectRevert(abi.encodeWithSelector(IJobAgency.JobAgency_DeadlineNotPassed.selector, job.claimDeadline));
+        vm.expectRevert(
+            abi.encodeWithSelector(IJobAgency.JobAgency_DeadlineNotPassed.selector, job.claimDeadline)
+        );
         agency.expire(id, job);
     }
 }
@@ -831,9 +847,12 @@ contract JobAgency_Reentrancy_Test is AgencyTest {
 /// @notice Fuzzed over amounts and the path a job takes to its end: whatever the path, every wei that went
 ///         in comes out as credit exactly once, and withdrawing empties the agency.
 contract JobAgency_Conservation_Test is AgencyTest {
-    function testFuzz_anyPath_conservesEth_succeeds(uint96 payment, uint96 workerBond, uint96 challengeBond, uint8 path)
-        public
-    {
+    function testFuzz_anyPath_conservesEth_succeeds(
+        uint96 payment,
+        uint96 workerBond,
+        uint96 challengeBond,
+        uint8 path
+    ) public {
         IJobAgency.JobSpec memory spec = _spec();
         spec.payment = uint96(bound(payment, 1, 1_000 ether));
         spec.workerBond = uint96(bound(workerBond, 0, 1_000 ether));

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// Renders the README's gas table from the committed snapshots (snapshots/JobAgency_Gas_Test.json and
-// snapshots/JuryArbiter_Gas_Test.json), between the markers <!-- gas:begin --> and <!-- gas:end -->.
+// Renders the README's gas table from the committed snapshots (snapshots/JobAgency_Gas_Test.json,
+// snapshots/JuryArbiter_Gas_Test.json and snapshots/Audit_Gas_Test.json), between the markers
+// <!-- gas:begin --> and <!-- gas:end -->.
 // `--check` fails when the README differs.
 import fs from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const SNAPSHOTS = ['JobAgency_Gas_Test.json', 'JuryArbiter_Gas_Test.json'];
+const SNAPSHOTS = ['JobAgency_Gas_Test.json', 'JuryArbiter_Gas_Test.json', 'Audit_Gas_Test.json'];
 const snap = Object.assign(
   {},
   ...SNAPSHOTS.map((f) => JSON.parse(fs.readFileSync(path.join(root, 'snapshots', f), 'utf8'))),
@@ -42,6 +43,18 @@ const ROWS = [
   ['jury: settle (no majority, re-draw)', null, ''],
   ['jury: withdraw (reward)', null, ''],
   ['jury dispute: honest side\'s gas, every step', null, ''],
+  ['audit on: post', null, ''],
+  ['audit on: claim', null, ''],
+  ['audit on: submit', null, ''],
+  ['audit on: finalize (not selected)', null, ''],
+  ['audit on: finalize (not selected, first fee since a collection)', null, ''],
+  ['audit on: post + claim + submit + finalize', null, ''],
+  ['audit: drawAudit (not selected)', null, ''],
+  ['audit: drawAudit (selected)', null, ''],
+  ['audit: openAudit', null, ''],
+  ['audit: draw (k = 3)', null, ''],
+  ['audit: settle (passed, 3 paid from the pool)', null, ''],
+  ['audit: settle (failed, worker loses bond)', null, ''],
 ];
 const k = (n) => (n / 1000).toFixed(1) + 'k';
 const lines = [

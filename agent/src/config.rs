@@ -70,7 +70,7 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChainConfig {
-    /// JSON-RPC endpoint (HTTP).
+    /// JSON-RPC endpoint: `http://`, or WebSocket (`ws://`, `wss://` over rustls).
     pub rpc: String,
     /// The chain id the agent expects; refused when the endpoint reports another.
     pub chain_id: Option<u64>,
@@ -200,7 +200,7 @@ pub struct WorkerConfig {
     pub allow_posters: Vec<Address>,
     /// Never these posters' jobs.
     pub deny_posters: Vec<Address>,
-    /// Only jobs judged by these arbiters (the deployment's trusted arbiter when empty).
+    /// Only jobs judged by these arbiters (the deployment's trusted arbiter and jury when empty).
     pub allow_arbiters: Vec<Address>,
     /// Never jobs judged by these arbiters.
     pub deny_arbiters: Vec<Address>,
@@ -247,11 +247,22 @@ impl WorkerConfig {
 pub struct VerifyConfig {
     /// Fraction of submitted jobs re-run, 0 to 1 (drawn at random per job).
     pub sample: f64,
+    /// Serve on the deployment's jury: stake `JuryArbiter.stake()` at start, answer when drawn.
+    pub juror: bool,
+    /// Jobs re-run at once (`worker.max_jobs` when unset).
+    pub max_jobs: Option<usize>,
 }
 
 impl Default for VerifyConfig {
     fn default() -> Self {
-        Self { sample: 1.0 }
+        Self { sample: 1.0, juror: false, max_jobs: None }
+    }
+}
+
+impl VerifyConfig {
+    /// Jobs re-run at once: `max_jobs`, or the worker's when unset.
+    pub fn max_jobs(&self, worker: &WorkerConfig) -> usize {
+        self.max_jobs.unwrap_or(worker.max_jobs).max(1)
     }
 }
 
@@ -340,10 +351,26 @@ impl Config {
         if self.worker.max_jobs == 0 {
             return Err(Error::Value { key: "worker.max_jobs", message: "must be at least 1".into() });
         }
-        if self.chain.rpc.parse::<alloy::transports::http::reqwest::Url>().is_err() {
+        if self.verify.max_jobs == Some(0) {
+            return Err(Error::Value { key: "verify.max_jobs", message: "must be at least 1".into() });
+        }
+        let url = self.chain.rpc.parse::<alloy::transports::http::reqwest::Url>();
+        if url.as_ref().is_ok_and(|url| url.scheme() == "https") {
             return Err(Error::Value {
                 key: "chain.rpc",
-                message: format!("{:?} is not a URL such as http://127.0.0.1:8545", self.chain.rpc),
+                message: format!(
+                    "{:?}: HTTPS is not built in (the HTTP client has no TLS); use the endpoint's wss:// URL",
+                    self.chain.rpc
+                ),
+            });
+        }
+        if !url.is_ok_and(|url| matches!(url.scheme(), "http" | "ws" | "wss")) {
+            return Err(Error::Value {
+                key: "chain.rpc",
+                message: format!(
+                    "{:?} is not a URL such as http://127.0.0.1:8545 or ws://127.0.0.1:8545",
+                    self.chain.rpc
+                ),
             });
         }
         self.worker.min_profit()?;
@@ -377,7 +404,7 @@ const fn setting(
 /// Every setting, in the README's order. The environment variables and flags named here are the ones
 /// the `jsjob` command line declares (checked by a test of the binary's `--help`).
 pub const SETTINGS: &[Setting] = &[
-    setting("chain.rpc", Some("JSJOB_RPC"), Some("--rpc"), "JSON-RPC endpoint (HTTP)"),
+    setting("chain.rpc", Some("JSJOB_RPC"), Some("--rpc"), "JSON-RPC endpoint: `http://`, `ws://` or `wss://`"),
     setting("chain.chain_id", Some("JSJOB_CHAIN_ID"), Some("--chain-id"), "expected chain id; another is refused"),
     setting(
         "chain.deployment",
@@ -425,7 +452,12 @@ pub const SETTINGS: &[Setting] = &[
     setting("worker.run_timeout_secs", None, None, "wall-clock limit of one run"),
     setting("worker.allow_posters", None, None, "only these posters (any when empty)"),
     setting("worker.deny_posters", None, None, "never these posters"),
-    setting("worker.allow_arbiters", None, None, "only these arbiters (the deployment's trusted arbiter when empty)"),
+    setting(
+        "worker.allow_arbiters",
+        None,
+        None,
+        "only these arbiters (the deployment's trusted arbiter and jury when empty)",
+    ),
     setting("worker.deny_arbiters", None, None, "never these arbiters"),
     setting("worker.withdraw_above_eth", None, None, "withdraw the credit once above this"),
     setting(
@@ -435,6 +467,13 @@ pub const SETTINGS: &[Setting] = &[
         "Deno binary (the repository's `node_modules` when unset)",
     ),
     setting("verify.sample", None, None, "fraction of submitted jobs re-run, drawn at random"),
+    setting(
+        "verify.juror",
+        None,
+        Some("--juror"),
+        "serve on the deployment's jury: stake `JuryArbiter.stake()`, answer when drawn",
+    ),
+    setting("verify.max_jobs", None, None, "jobs re-run at once (`worker.max_jobs` when unset)"),
     setting("log.json", Some("JSJOB_LOG_JSON"), Some("--json"), "JSON log lines instead of human ones"),
 ];
 
@@ -473,6 +512,7 @@ mod tests {
         full.key.password_file = Some("p".into());
         full.worker.deno = Some("deno".into());
         full.store.api = Some("http://127.0.0.1:5001".into());
+        full.verify.max_jobs = Some(1);
         let value = toml::Value::try_from(full).expect("serializable");
         let mut keys = Vec::new();
         for (section, fields) in value.as_table().expect("a table") {
@@ -517,6 +557,11 @@ mod tests {
         std::fs::write(&file, "[verify]\nsample = 2.0\n").expect("write");
         let error = Config::load(Some(&file), &Overrides::default()).expect_err("out of range");
         assert_eq!(error.to_string(), "setting verify.sample: 2 is not in 0..=1");
+        let https = Overrides { rpc: Some("https://rpc.example".into()), ..Default::default() };
+        let error = Config::load(None, &https).expect_err("no TLS for HTTP");
+        assert!(error.to_string().contains("wss://"), "{error}");
+        let wss = Overrides { rpc: Some("wss://rpc.example".into()), ..Default::default() };
+        assert!(Config::load(None, &wss).is_ok());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

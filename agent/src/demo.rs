@@ -221,6 +221,8 @@ pub fn demo_spec(code: &Cid, input: &Cid, engine: B256, arbiter: Address, now: u
         challengeBond: U256::from(ETHER / 20).to(),
         // The trusted arbiter rules unpaid.
         arbiterFee: U96::ZERO,
+        // The demo shows the dispute path; its jobs opt out of random audits (see docs/INCENTIVES.md).
+        auditFee: U96::ZERO,
         claimDeadline: U40::from(now + 3600),
         executionTime: 600,
         challengeWindow: 3600,

@@ -151,7 +151,7 @@ fn run(cli: Cli) -> eyre::Result<()> {
                 Ok(())
             }
             Command::Worker(args) => Ok(jsjob::roles::cli::worker(args, stopped()).await?),
-            Command::Verify(args) => Ok(jsjob::roles::cli::verify(args, stopped()).await?),
+            Command::Verify(args) => Ok(jsjob::roles::cli::verify(args, stopped(), &mut say).await?),
             Command::Post(args) => Ok(jsjob::roles::cli::post(args, &mut say).await?),
             Command::Status(args) => Ok(jsjob::roles::cli::status(args, &mut say).await?),
             Command::Result(args) => Ok(jsjob::roles::cli::result(args, &mut say).await?),

@@ -139,6 +139,37 @@ pub enum Action {
     Challenge,
     /// `reveal`.
     Reveal,
+    /// The jury's `commit` (the agent was drawn as a juror).
+    JurorCommit,
+    /// The jury's `reveal`.
+    JurorReveal,
+}
+
+/// How far the agent got in a jury seat.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeatStep {
+    /// Drawn; its output and salt are recorded before the commit is sent.
+    #[default]
+    Drawn,
+    /// Its commitment is on chain.
+    Committed,
+    /// Its vote is revealed.
+    Revealed,
+}
+
+/// The agent's seat on the jury of a job's dispute, for one round.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Seat {
+    /// The dispute round (1, or 2 after a round without a majority).
+    pub round: u8,
+    /// The CID (text) of the output the agent computed: the only result it commits to.
+    pub output: String,
+    /// The commitment's salt, written before the commit is sent.
+    pub salt: B256,
+    /// How far it got.
+    pub step: SeatStep,
 }
 
 /// What the agent knows about one job.
@@ -165,12 +196,14 @@ pub struct JobEntry {
     pub retry_at: u64,
     /// How many times the job was skipped for a problem that may pass (content not found, RPC).
     pub attempts: u32,
+    /// The agent's jury seat in the job's dispute, when it was drawn.
+    pub seat: Option<Seat>,
 }
 
 /// One movement of the agent's money.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
-    /// What happened: `bond` (locked) or `withdraw`.
+    /// What happened: `bond` (locked), `withdraw`, `stake` (joined the jury), `jury-withdraw`.
     pub kind: String,
     /// The job, if any.
     pub job: Option<U256>,

@@ -10,10 +10,10 @@ import {CreditLib} from "../libraries/CreditLib.sol";
 /// @title JuryArbiter
 /// @notice Staked verifiers, drawn per dispute, re-run the job and commit–reveal its result CID; the majority
 ///         rules. See `IJuryArbiter` for the rules and docs/INCENTIVES.md for why they pay.
-/// @dev ETH held here is always Σ verifier stakes + Σ credits + `reserve` + Σ `slashed` of disputes between
-///      rounds, exactly: stakes only move to credits (unstake) or to the dispute's `slashed` (slash), and from
-///      there to credits or the reserve; the fee the agency credits is withdrawn and credited to jurors in the
-///      same `settle`.
+/// @dev ETH held here is always Σ verifier stakes + Σ credits + `reserve` + `auditPool` + Σ `slashed` of
+///      disputes between rounds, exactly: stakes only move to credits (unstake) or to the dispute's `slashed` (slash), and from
+///      there to credits or the reserve; what the agency credits is withdrawn in the `settle` that rules, and
+///      split there between the jurors (the fee) and the audit pool (audit fees).
 contract JuryArbiter is IJuryArbiter {
     /*//////////////////////////////////////////////////////////////
                                CONSTANTS
@@ -58,6 +58,9 @@ contract JuryArbiter is IJuryArbiter {
 
     /// @inheritdoc IJuryArbiter
     uint256 public reserve;
+
+    /// @inheritdoc IJuryArbiter
+    uint256 public auditPool;
 
     /// @dev The drawable verifiers; `Verifier.poolIndex` is 1 + the index here.
     address[] private _pool;
@@ -169,14 +172,27 @@ contract JuryArbiter is IJuryArbiter {
 
     /// @inheritdoc IJuryArbiter
     function openDispute(uint256 jobId, IJobAgency.Job calldata job) external {
+        emit DisputeOpened(jobId, _open(jobId, job, IJobAgency.Status.Disputed));
+    }
+
+    /// @inheritdoc IJuryArbiter
+    function openAudit(uint256 jobId, IJobAgency.Job calldata job) external {
+        emit AuditOpened(jobId, _open(jobId, job, IJobAgency.Status.Audited));
+    }
+
+    /// @dev Opens a dispute (`status` Disputed) or an audit (`status` Audited, no challenger's result) of `job`
+    ///      and returns its draw block.
+    function _open(uint256 jobId, IJobAgency.Job calldata job, IJobAgency.Status status)
+        private
+        returns (uint40 drawBlock_)
+    {
         Dispute storage d = _disputes[jobId];
         if (d.phase == Phase.Abandoned) revert JuryArbiter_WrongPhase(Phase.Abandoned);
         if (d.phase != Phase.None) revert JuryArbiter_DisputeExists(jobId);
         bytes32 record = keccak256(abi.encode(job));
-        if (
-            job.arbiter != address(this) || job.status != IJobAgency.Status.Disputed
-                || agency.jobHash(jobId) != record
-        ) revert JuryArbiter_NotDisputed(jobId);
+        if (job.arbiter != address(this) || job.status != status || agency.jobHash(jobId) != record) {
+            revert JuryArbiter_NotDisputed(jobId);
+        }
         if (job.arbiterFee < minFee) revert JuryArbiter_FeeTooLow(job.arbiterFee, minFee);
         // At least one full round must fit before the agency stops accepting a ruling.
         if (block.timestamp + commitPeriod + revealPeriod > job.deadline) {
@@ -184,11 +200,12 @@ contract JuryArbiter is IJuryArbiter {
         }
         d.record = record;
         d.workerResult = job.result;
-        d.challengerResult = job.challenge;
+        // An audit has no challenger's result: zero, which no revealed CID hashes to.
+        if (status == IJobAgency.Status.Disputed) d.challengerResult = job.challenge;
         d.phase = Phase.Drawing;
         d.round = 1;
-        d.drawBlock = _nextBlock();
-        emit DisputeOpened(jobId, d.drawBlock);
+        drawBlock_ = _nextBlock();
+        d.drawBlock = drawBlock_;
     }
 
     /// @inheritdoc IJuryArbiter
@@ -463,8 +480,9 @@ contract JuryArbiter is IJuryArbiter {
         if (winningSeat == 0) delete _roundJurors[jobId];
     }
 
-    /// @dev Rules at the agency, collects the fee, and credits the fee, the dispute's slashed stakes and the
-    ///      reserve to the jurors who voted with the ruling (equal shares, the rounding dust to the first).
+    /// @dev Rules at the agency, collects what the agency credited, and credits the fee (and, for an audit, its
+    ///      pay from the audit pool), the dispute's slashed stakes and the reserve to the jurors who voted with
+    ///      the ruling (equal shares, the rounding dust to the first).
     function _rule(uint256 jobId, IJobAgency.Job calldata job, Dispute storage d, IJobAgency.Ruling ruling)
         private
     {
@@ -476,11 +494,7 @@ contract JuryArbiter is IJuryArbiter {
         delete _disputes[jobId];
         emit Ruled(agency, jobId, ruling);
         agency.resolve(jobId, job, ruling);
-        if (job.arbiterFee != 0) {
-            // The agency credited exactly the fee (nothing else credits this contract there) and sends it now.
-            agency.withdraw();
-            pot += job.arbiterFee;
-        }
+        pot += _collect(jobId, job, ruling);
         address[] storage round = _roundJurors[jobId];
         mapping(address => uint256) storage seats = _seats[jobId];
         uint256 winningSeat = uint256(ruling) + 1;
@@ -497,6 +511,33 @@ contract JuryArbiter is IJuryArbiter {
             emit Rewarded(jobId, juror, amount);
         }
         delete _roundJurors[jobId];
+    }
+
+    /// @dev Withdraws this jury's agency credit right after `resolve`: the ruling's arbiter fee (none when an
+    ///      audit passed), plus audit fees (this job's and those of jobs that closed since the last collection),
+    ///      which go to the audit pool. Returns the jurors' part: the fee, and for an audit its pay from the pool,
+    ///      `auditFee / p`, capped by what the pool holds.
+    function _collect(uint256 jobId, IJobAgency.Job calldata job, IJobAgency.Ruling ruling)
+        private
+        returns (uint256 toJurors_)
+    {
+        bool audit = job.status == IJobAgency.Status.Audited;
+        toJurors_ = audit && ruling == IJobAgency.Ruling.WorkerRight ? 0 : job.arbiterFee;
+        uint256 credit = agency.creditOf(address(this));
+        if (credit != 0) agency.withdraw();
+        // The agency credited at least the fee in this very call, so `credit >= toJurors_`.
+        uint256 collected = credit - toJurors_;
+        uint256 paid;
+        if (audit) {
+            // An audited job had an audit draw, so the agency's rate is not zero.
+            paid = job.auditFee * agency.AUDIT_RATE_SCALE() / agency.auditRate();
+            uint256 available = auditPool + collected;
+            if (paid > available) paid = available;
+        }
+        if (collected == 0 && paid == 0) return toJurors_;
+        auditPool = auditPool + collected - paid;
+        emit AuditPoolChanged(jobId, collected, paid, auditPool);
+        toJurors_ += paid;
     }
 
     /// @dev Takes `account` out of the pool (swap with the last, pop) and starts its cooldown.

@@ -8,6 +8,15 @@ pragma solidity ^0.8.24;
 ///         and a sealed result of its own, in which case the job's arbiter rules. Every payout is a
 ///         credit that its owner withdraws.
 ///
+///         Random audits ("ticket control"): a job that carries an `auditFee` is selected for audit with
+///         probability `auditRate() / AUDIT_RATE_SCALE()`, decided by the hash of `auditBlock`, the block after
+///         its submission, which nobody knows when the worker submits. A selected job goes to `Audited`: its
+///         arbiter re-checks the result without a challenger and rules `WorkerRight` (the audit passed: the
+///         worker is paid as if finalized) or `Neither` (a mismatch: the worker loses its bond to the poster,
+///         less `arbiterFee`). Every job that reaches `Submitted` pays its `auditFee` to its arbiter, audited or
+///         not: an arbiter that audits (a `JuryArbiter`) pools these fees and pays each audit about
+///         `auditFee / p`. See docs/INCENTIVES.md ("How an auditor participates").
+///
 ///         Lifecycle (every non-final state has a deadline after which `expire` moves it on):
 ///
 ///           post ──► Open ──claim──► Claimed ──submit──► Submitted ──finalize (window over)──► paid
@@ -18,6 +27,11 @@ pragma solidity ^0.8.24;
 ///                                                           │ expire             │ expire
 ///                                                           ▼                    ▼
 ///                                               challenger forfeits     everyone refunded
+///
+///           Submitted (or Challenged at expiry) ──drawAudit, selected──► Audited ──resolve──► audit passed/failed
+///                                                                          │ expire
+///                                                                          ▼
+///                                                              worker paid, audit fee refunded
 ///
 /// @dev Storage holds one word per live job: the keccak256 of its ABI-encoded `Job` record. Everything
 ///      else (CIDs, options, the record's fields) travels in events and calldata: every function that
@@ -42,7 +56,9 @@ interface IJobAgency {
         /// A challenger posted a bond and a sealed result; it must reveal by `deadline`.
         Challenged,
         /// The challenger revealed; the arbiter must rule by `deadline`.
-        Disputed
+        Disputed,
+        /// Selected for a random audit; the arbiter must rule (`WorkerRight` or `Neither`) by `deadline`.
+        Audited
     }
 
     /// @notice What an arbiter can rule on a disputed job.
@@ -77,7 +93,16 @@ interface IJobAgency {
         /// The challenger did not reveal its sealed result in time; the worker wins as if upheld.
         ChallengeForfeited,
         /// The arbiter did not rule in time; poster, worker and challenger each get their own money back.
-        DisputeTimedOut
+        DisputeTimedOut,
+        /// The audit found the worker's result: the worker is credited payment + bond, the arbiter the audit
+        /// fee.
+        AuditPassed,
+        /// The audit found a different result: the poster is credited payment + the worker's bond less
+        /// `arbiterFee`; the arbiter `arbiterFee` + the audit fee.
+        AuditFailed,
+        /// The arbiter did not rule on the audit in time: the worker is credited payment + bond, the poster
+        /// its audit fee back.
+        AuditTimedOut
     }
 
     /// @notice What a poster sends to `post`. The CIDs are full binary CIDs (v0 multihash or v1).
@@ -96,7 +121,13 @@ interface IJobAgency {
     ///                       (out of the pot on `Neither`); at most `min(workerBond, challengeBond)`, so
     ///                       a winner never gets back less than it staked. Zero for an arbiter that
     ///                       works unpaid (a `TrustedArbiter`); a jury needs enough to pay its jurors.
-    ///                       Nothing is charged when nobody disputes or when the dispute times out.
+    ///                       Nothing is charged when nobody disputes or when the dispute times out. A failed
+    ///                       audit charges it too (out of the worker's bond).
+    /// @param auditFee       Wei the poster pays, on top of `payment` (`msg.value == payment + auditFee`), for
+    ///                       the chance of a random audit; at least `minAuditFee()`. Zero (only when
+    ///                       `minAuditFee()` is zero) opts the job out of audits. Credited to the arbiter once a
+    ///                       result was submitted, whatever happens next (back to the poster only if the job
+    ///                       ends before a submission, or if a dispute or an audit times out).
     /// @param claimDeadline  Unix time after which the job can no longer be claimed.
     /// @param executionTime  Seconds a worker has from its claim to submit a result.
     /// @param challengeWindow Seconds after a submission during which anyone may challenge; also the
@@ -113,6 +144,7 @@ interface IJobAgency {
         uint96 workerBond;
         uint96 challengeBond;
         uint96 arbiterFee;
+        uint96 auditFee;
         uint40 claimDeadline;
         uint32 executionTime;
         uint32 challengeWindow;
@@ -122,18 +154,21 @@ interface IJobAgency {
     }
 
     /// @notice The record of a live job, whose keccak256 is all the agency stores for it.
-    /// @dev Words 2 to 11 are the posted spec's static fields in the spec's own order, so that `post`
+    /// @dev Words 2 to 12 are the posted spec's static fields in the spec's own order, so that `post`
     ///      builds the record by copying them.
     /// @param specHash   `keccak256(abi.encode(spec))` of the posted `JobSpec`, which is also the keccak256
     ///                   of `JobPosted`'s data: it binds the record to the CIDs, options and engine.
     /// @param poster     Who posted the job and gets refunds.
-    /// @param payment, workerBond, challengeBond, arbiterFee, claimDeadline, executionTime, challengeWindow,
-    ///        disputeWindow, minReputation, arbiter  As posted (see `JobSpec`).
+    /// @param payment, workerBond, challengeBond, arbiterFee, auditFee, claimDeadline, executionTime,
+    ///        challengeWindow, disputeWindow, minReputation, arbiter  As posted (see `JobSpec`).
     /// @param status     The job's state.
     /// @param worker     The claimant (zero while Open).
     /// @param deadline   When the current state ends: the claim-by time while Open, the submit-by time
     ///                   while Claimed, the end of the challenge window while Submitted, the reveal-by
-    ///                   time while Challenged, the rule-by time while Disputed.
+    ///                   time while Challenged, the rule-by time while Disputed or Audited.
+    /// @param auditBlock The block whose hash decides whether the job is audited: the block after the
+    ///                   submission, set by `submit` when the job carries an audit fee and `auditRate()` is
+    ///                   not zero; zero otherwise, and zero again once `drawAudit` found the job not selected.
     /// @param result     keccak256 of the worker's result CID (zero before submission).
     /// @param challenger The challenger (zero before a challenge).
     /// @param challenge  The challenger's seal while Challenged, then keccak256 of its revealed CID.
@@ -144,6 +179,7 @@ interface IJobAgency {
         uint96 workerBond;
         uint96 challengeBond;
         uint96 arbiterFee;
+        uint96 auditFee;
         uint40 claimDeadline;
         uint32 executionTime;
         uint32 challengeWindow;
@@ -153,6 +189,7 @@ interface IJobAgency {
         Status status;
         address worker;
         uint40 deadline;
+        uint40 auditBlock;
         bytes32 result;
         address challenger;
         bytes32 challenge;
@@ -181,18 +218,34 @@ interface IJobAgency {
     /// @notice `worker` claimed the job with its bond and must submit by `deadline`.
     event JobClaimed(uint256 indexed jobId, address indexed worker, uint40 deadline);
 
-    /// @notice The worker submitted `resultCid`; the job can be challenged until `challengeDeadline`.
-    event ResultSubmitted(uint256 indexed jobId, address indexed worker, bytes resultCid, uint40 challengeDeadline);
+    /// @notice The worker submitted `resultCid`; the job can be challenged until `challengeDeadline`. The
+    ///         hash of block `auditBlock` decides whether it is audited (zero: it is not auditable).
+    event ResultSubmitted(
+        uint256 indexed jobId,
+        address indexed worker,
+        bytes resultCid,
+        uint40 challengeDeadline,
+        uint40 auditBlock
+    );
 
     /// @notice `challenger` disputed the result with its bond and `seal`; it must reveal by `revealDeadline`.
-    event JobChallenged(uint256 indexed jobId, address indexed challenger, bytes32 seal, uint40 revealDeadline);
+    event JobChallenged(
+        uint256 indexed jobId, address indexed challenger, bytes32 seal, uint40 revealDeadline
+    );
 
     /// @notice The challenger revealed `resultCid`; the arbiter must rule by `ruleDeadline`.
-    event ChallengeRevealed(uint256 indexed jobId, address indexed challenger, bytes resultCid, uint40 ruleDeadline);
+    event ChallengeRevealed(
+        uint256 indexed jobId, address indexed challenger, bytes resultCid, uint40 ruleDeadline
+    );
 
     /// @notice The worker missed its deadline and lost its bond to the poster. If `reopened`, the job is
     ///         Open again until its claim deadline; otherwise it closed with a `JobClosed(Expired)`.
     event ClaimExpired(uint256 indexed jobId, address indexed worker, bool reopened);
+
+    /// @notice The audit draw of the job was made. If `selected`, the job is Audited and its arbiter must rule
+    ///         by `deadline`; otherwise the job stays as it was with `auditBlock` cleared (and `deadline`
+    ///         is its unchanged deadline).
+    event AuditDrawn(uint256 indexed jobId, bool selected, uint40 deadline);
 
     /// @notice The job left the market; `outcome` says how, and the credits it made follow from it.
     event JobClosed(uint256 indexed jobId, Outcome outcome);
@@ -258,18 +311,32 @@ interface IJobAgency {
     error JobAgency_TransferFailed();
     /// @notice A call re-entered the agency while it was sending ETH.
     error JobAgency_Reentrancy();
+    /// @notice A constructor parameter is out of range: `auditRate` is at most `AUDIT_RATE_SCALE`, and
+    ///         `minAuditFee` fits in 96 bits.
+    error JobAgency_InvalidParameters();
+    /// @notice The job's `auditFee` is below `minAuditFee()`.
+    error JobAgency_AuditFeeTooLow(uint96 auditFee, uint256 minAuditFee);
+    /// @notice The audit draw needs the hash of block `auditBlock`, which is not mined yet: retry in a later
+    ///         block.
+    error JobAgency_AuditPending(uint40 auditBlock);
+    /// @notice The job was selected for audit (or its draw's block hash aged out, which counts as selected):
+    ///         call `drawAudit` to move it to Audited; it cannot be finalized or forfeited unaudited.
+    error JobAgency_AuditSelected();
+    /// @notice The job has no audit draw pending (`auditBlock` is zero).
+    error JobAgency_NoAuditDraw();
 
     /*//////////////////////////////////////////////////////////////
                             POSTER FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice Posts a job and escrows `msg.value`, which must equal `spec.payment`.
+    /// @notice Posts a job and escrows `msg.value`, which must equal `spec.payment + spec.auditFee`.
     /// @dev Emits `JobPosted`. Reverts with `InvalidCid`, `InvalidOptions`, `InvalidEngine`, `WrongValue`,
-    ///      `ZeroPayment`, `ZeroArbiter`, `ArbiterFeeOverBond` or `InvalidTimes` on bad input.
+    ///      `ZeroPayment`, `ZeroArbiter`, `ArbiterFeeOverBond`, `AuditFeeTooLow` or `InvalidTimes` on bad input.
     /// @return jobId_ The new job's id, `jobIdOf(msg.sender, block.number, hashSpec(spec))`.
     function post(JobSpec calldata spec) external payable returns (uint256 jobId_);
 
-    /// @notice The poster withdraws an Open job; its payment is credited back. Emits `JobClosed(Cancelled)`.
+    /// @notice The poster withdraws an Open job; its payment and audit fee are credited back.
+    ///         Emits `JobClosed(Cancelled)`.
     function cancel(uint256 jobId, Job calldata job) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -281,14 +348,31 @@ interface IJobAgency {
     function claim(uint256 jobId, Job calldata job) external payable;
 
     /// @notice The claimant submits the CID of its output before its deadline (inclusive), opening the
-    ///         challenge window. Emits `ResultSubmitted`.
+    ///         challenge window. If the job carries an audit fee and `auditRate()` is not zero, the next block
+    ///         becomes its `auditBlock`. Emits `ResultSubmitted`.
     /// @dev Only the claimant can submit a result for its claim, so a submission seen in the mempool
     ///      cannot be taken over by anyone else.
     function submit(uint256 jobId, Job calldata job, bytes calldata resultCid) external;
 
     /// @notice Pays an unchallenged result once the window is over (`block.timestamp > job.deadline`):
-    ///         the worker is credited payment + bond. Anyone may call. Emits `JobClosed(Finalized)`.
+    ///         the worker is credited payment + bond, the arbiter the audit fee. Anyone may call. Emits
+    ///         `JobClosed(Finalized)`.
+    /// @dev A job with an audit draw pending (`auditBlock != 0`) is finalized only if the draw did not select
+    ///      it: reverts with `AuditPending` while block `auditBlock` is not mined, and with `AuditSelected` if
+    ///      it is selected or the block's hash has aged out (256 blocks), so that waiting never avoids an
+    ///      audit. A job finalized more than 256 blocks after its submission therefore needs `drawAudit`
+    ///      within that horizon (anyone may call it, the worker too) or it is audited.
     function finalize(uint256 jobId, Job calldata job) external;
+
+    /// @notice Runs the audit draw of a Submitted job (or of a Challenged one whose challenger did not reveal
+    ///         in time), from the block after `auditBlock` on. Anyone may call. If the job is selected (the
+    ///         draw's hash says so, or that hash has aged out) it becomes Audited: no more challenges, and
+    ///         its arbiter has a fresh `disputeWindow` to rule; a forfeited challenge's bond is credited to
+    ///         the worker first. Otherwise `auditBlock` is cleared and the job goes on as it was (a
+    ///         Challenged job whose reveal deadline passed then only awaits `expire`). Emits `AuditDrawn`.
+    /// @dev Reverts with `NoAuditDraw` when `auditBlock` is zero, `AuditPending` before block `auditBlock` is
+    ///      mined, `WrongStatus` in any other state (and for a Challenged job still within its reveal time).
+    function drawAudit(uint256 jobId, Job calldata job) external;
 
     /*//////////////////////////////////////////////////////////////
                           CHALLENGER FUNCTIONS
@@ -309,10 +393,15 @@ interface IJobAgency {
                             ARBITER FUNCTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice The job's arbiter rules on a Disputed job before the rule-by deadline (inclusive).
-    ///         The pot (payment + both bonds) less `job.arbiterFee` goes to the winner (to the poster on
-    ///         `Neither`), and `job.arbiterFee` is credited to the arbiter: the fee is paid by the side that
-    ///         lost. Emits `JobClosed(WorkerUpheld | ChallengerUpheld | NeitherUpheld)`.
+    /// @notice The job's arbiter rules on a Disputed or Audited job before the rule-by deadline (inclusive).
+    ///         Disputed: the pot (payment + both bonds) less `job.arbiterFee` goes to the winner (to the
+    ///         poster on `Neither`), and `job.arbiterFee` + `job.auditFee` are credited to the arbiter: the
+    ///         arbiter fee is paid by the side that lost. Emits `JobClosed(WorkerUpheld | ChallengerUpheld |
+    ///         NeitherUpheld)`.
+    ///         Audited: `WorkerRight` passes the audit (worker credited payment + bond, arbiter the audit
+    ///         fee; `JobClosed(AuditPassed)`); `Neither` fails it (poster credited payment + worker bond −
+    ///         `arbiterFee`, arbiter `arbiterFee` + audit fee, the worker a lost dispute;
+    ///         `JobClosed(AuditFailed)`); `ChallengerRight` reverts with `InvalidRuling`.
     function resolve(uint256 jobId, Job calldata job, Ruling ruling) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -330,7 +419,12 @@ interface IJobAgency {
     ///         - Challenged: the challenger did not reveal; the worker is credited payment, its bond and
     ///           the challenger's bond (`JobClosed(ChallengeForfeited)`).
     ///         - Disputed: the arbiter did not rule; poster, worker and challenger are each credited
-    ///           their own money back (`JobClosed(DisputeTimedOut)`).
+    ///           their own money back, the poster its audit fee too (`JobClosed(DisputeTimedOut)`).
+    ///         - Audited: the arbiter did not rule; the worker is credited payment + bond and the poster
+    ///           its audit fee (`JobClosed(AuditTimedOut)`).
+    ///         Open and Claimed jobs that close credit the poster its audit fee with the payment. A Challenged
+    ///         job with an audit draw pending is only forfeited if the draw did not select it (see
+    ///         `finalize`); the arbiter is then credited the audit fee.
     function expire(uint256 jobId, Job calldata job) external;
 
     /*//////////////////////////////////////////////////////////////
@@ -351,6 +445,21 @@ interface IJobAgency {
 
     /// @notice The longest `executionTime`, `challengeWindow` or `disputeWindow`, in seconds.
     function MAX_PERIOD() external view returns (uint256);
+
+    /// @notice The denominator of `auditRate`: 10 000 (basis points).
+    function AUDIT_RATE_SCALE() external view returns (uint256);
+
+    /// @notice The probability, in `AUDIT_RATE_SCALE` units, that a job carrying an audit fee is audited.
+    function auditRate() external view returns (uint256);
+
+    /// @notice The least `auditFee` a job must carry.
+    function minAuditFee() external view returns (uint256);
+
+    /// @notice Whether the audit draw of `jobId` with `auditBlock` selects it: true if the hash of
+    ///         `auditBlock` has aged out, else `keccak256(abi.encode(blockhash(auditBlock), jobId)) %
+    ///         AUDIT_RATE_SCALE < auditRate`. Reverts with `NoAuditDraw` for a zero `auditBlock`, and
+    ///         `AuditPending` until the block after `auditBlock`.
+    function auditSelected(uint256 jobId, uint40 auditBlock) external view returns (bool);
 
     /// @notice The stored hash of a live job's record; zero if the job is unknown or closed.
     function jobHash(uint256 jobId) external view returns (bytes32);

@@ -24,6 +24,30 @@ import {IJobAgency} from "./IJobAgency.sol";
 ///                           or the agency's dispute window is over: abandoned — the agency's `expire` then
 ///                           refunds poster, worker and challenger and no fee is charged.
 ///
+///         Audits: a job of the agency selected for a random audit (status `Audited`) is opened with
+///         `openAudit` and goes through the same rounds, without a challenger: a revealed CID equal to the
+///         worker's votes `WorkerRight`, any other `Neither`. A `WorkerRight` majority passes the audit, a
+///         `Neither` majority fails it (the worker loses its bond; the jury collects `arbiterFee`). The
+///         audit fees the agency credits the jury (one per job that reached a result, audited or not) go to
+///         `auditPool`; each ruled audit pays its majority `auditFee * AUDIT_RATE_SCALE / auditRate` from the
+///         pool (the fee / p; less if the pool holds less), on top of the slashed stakes, the reserve and,
+///         on a failed audit, the arbiter fee.
+///
+///         How an auditor participates (a registered verifier; the same calls as a juror):
+///           1. Watch the agency's `ResultSubmitted(jobId, …, auditBlock)` for jobs naming this jury. From
+///              block `auditBlock + 1` on, `IJobAgency.auditSelected(jobId, auditBlock)` tells whether the job
+///              is selected; anyone then calls `IJobAgency.drawAudit(jobId, job)` (event `AuditDrawn`).
+///           2. Anyone calls `openAudit(jobId, job)` on the Audited job (event `AuditOpened`, with the draw
+///              block), then `draw(jobId, job)` from the next block (event `JurorsDrawn`: the auditors).
+///           3. Each drawn auditor re-runs the job, `commit`s `commitmentOf(jobId, auditor, resultCid, salt)`
+///              by `commitDeadline`, and `reveal`s after every auditor committed or the commit deadline passed,
+///              by `revealDeadline`. A drawn auditor that does not reveal is slashed.
+///           4. Anyone calls `settle(jobId, job)` once all revealed or the reveal deadline passed: a majority
+///              rules at the agency and the majority is credited (`Rewarded`); without one, round 2 is drawn
+///              (`DrawScheduled`), and after it the audit is abandoned and the agency's `expire` pays the
+///              worker. Everything must be over by the agency's deadline (`AuditDrawn.deadline`, which is
+///              `disputeWindow` after the draw). Then `withdraw`.
+///
 /// @dev Randomness: the draw is seeded by the hash of the block after `openDispute`'s block, unknown when
 ///      the dispute opened. Its builder can grind that hash (reorder or drop transactions) and so choose
 ///      among many juries; everyone else can at most delay the draw. See docs/INCENTIVES.md for how far that
@@ -99,6 +123,12 @@ interface IJuryArbiter is IArbiter {
     event Unstaked(address indexed verifier, uint256 amount);
     /// @notice A dispute of job `jobId` opened; its jury is drawn from the hash of `drawBlock`.
     event DisputeOpened(uint256 indexed jobId, uint40 drawBlock);
+    /// @notice The audit of job `jobId` opened; its auditors are drawn from the hash of `drawBlock`. From here on
+    ///         it is a dispute without a challenger: the same events follow, under the same job id.
+    event AuditOpened(uint256 indexed jobId, uint40 drawBlock);
+    /// @notice Ruling on job `jobId` collected `collected` wei of audit fees from the agency into the audit
+    ///         pool and paid `paid` wei of it to the audit's majority; the pool now holds `pool` wei.
+    event AuditPoolChanged(uint256 indexed jobId, uint256 collected, uint256 paid, uint256 pool);
     /// @notice The draw block's hash aged out (more than 256 blocks) or a round ended without a majority; the
     ///         draw now uses `drawBlock`.
     event DrawScheduled(uint256 indexed jobId, uint8 round, uint40 drawBlock);
@@ -140,7 +170,8 @@ interface IJuryArbiter is IArbiter {
     error JuryArbiter_CoolingDown(uint40 unstakeAt);
     /// @notice The caller sits in `drawnIn` open dispute rounds.
     error JuryArbiter_StillDrawn(uint32 drawnIn);
-    /// @notice The record is not the agency's current record of a Disputed job naming this jury.
+    /// @notice The record is not the agency's current record of a Disputed job (an Audited one, for
+    ///         `openAudit`) naming this jury.
     error JuryArbiter_NotDisputed(uint256 jobId);
     /// @notice The job's `arbiterFee` is below the jury's `minFee`: the jury does not take the dispute and the
     ///         agency's dispute timeout refunds everyone.
@@ -201,6 +232,12 @@ interface IJuryArbiter is IArbiter {
     ///         call. The jury is drawn from the hash of the next block. Emits `DisputeOpened`.
     function openDispute(uint256 jobId, IJobAgency.Job calldata job) external;
 
+    /// @notice Opens the audit of an Audited job of `agency()` that names this jury, on the same terms as
+    ///         `openDispute` (at least `minFee()` of `arbiterFee`, one commit and reveal period left before the
+    ///         agency's deadline). Anyone may call. Emits `AuditOpened`; the rest is as for a dispute, with no
+    ///         challenger's result to vote for.
+    function openAudit(uint256 jobId, IJobAgency.Job calldata job) external;
+
     /// @notice Draws the round's `jurors()` jurors, never the job's poster, worker or challenger, uniformly
     ///         from the pool using the hash of `drawBlock`. Anyone may call, from the block after `drawBlock`.
     ///         If that hash has aged out, re-schedules the draw to the next block instead (`DrawScheduled`).
@@ -254,6 +291,8 @@ interface IJuryArbiter is IArbiter {
     function revealPeriod() external view returns (uint256);
     /// @notice Slashed stakes of abandoned disputes, added to the next ruled dispute's reward.
     function reserve() external view returns (uint256);
+    /// @notice Audit fees collected from the agency and not yet paid to auditors.
+    function auditPool() external view returns (uint256);
     /// @notice Verifiers in the pool.
     function poolSize() external view returns (uint256);
     /// @notice The verifier at `index` of the pool.

@@ -8,9 +8,9 @@ import {JobAgency} from "src/JobAgency.sol";
 /// @notice Two findings from writing the invariant suite, kept as regression tests: dirty padding in `post`'s
 ///         byte strings (now rejected), and id reuse after a same-block cancel (now documented).
 contract JobAgency_PostFindings_Test is AgencyTest {
-    /// Byte offset of `codeCid`'s padding in `post` calldata: selector (4) + tuple offset (0x20) + the 14 head
-    /// words (0x1c0) + the length word (0x20) + the 34 bytes of the CIDv0.
-    uint256 internal constant CODE_CID_PADDING = 4 + 0x20 + 0x1c0 + 0x20 + 34;
+    /// Byte offset of `codeCid`'s padding in `post` calldata: selector (4) + tuple offset (0x20) + the 15 head
+    /// words (0x1e0) + the length word (0x20) + the 34 bytes of the CIDv0.
+    uint256 internal constant CODE_CID_PADDING = 4 + 0x20 + 0x1e0 + 0x20 + 34;
 
     /// `post` documents its return value as `jobIdOf(msg.sender, block.number, hashSpec(spec))` and `Job.specHash =
     /// keccak256(abi.encode(spec))`. `_canonicalSpec` checks offsets, lengths and the static words but not the

@@ -23,7 +23,7 @@ contract JobAgency_Invariant_Test is Test {
 
     function setUp() public {
         vm.warp(1_700_000_000);
-        agency = new JobAgency();
+        agency = new JobAgency(0, 0);
         handler = new AgencyHandler(agency);
 
         bytes4[] memory selectors = new bytes4[](12);

@@ -28,22 +28,36 @@ abstract contract AgencyTest is Test {
     uint40 internal constant CLAIM_PERIOD = 2 days;
 
     /// A CIDv0 (dag-pb, sha2-256), as `ipfs add` prints `QmT78z…` for "hello world\n".
-    bytes internal constant CODE_CID = hex"1220" hex"c3c4733ec8affd06cf9e9ff50ffc6bcd2ec85a6170004bb709669c31de94391a";
+    bytes internal constant CODE_CID = hex"1220"
+        hex"c3c4733ec8affd06cf9e9ff50ffc6bcd2ec85a6170004bb709669c31de94391a";
     /// A CIDv1 raw leaf (sha2-256).
-    bytes internal constant INPUT_CID = hex"01551220" hex"a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447";
-    bytes internal constant RESULT_CID = hex"01551220" hex"b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
-    bytes internal constant OTHER_CID = hex"01551220" hex"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
+    bytes internal constant INPUT_CID = hex"01551220"
+        hex"a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447";
+    bytes internal constant RESULT_CID = hex"01551220"
+        hex"b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
+    bytes internal constant OTHER_CID = hex"01551220"
+        hex"5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03";
     bytes32 internal constant ENGINE = "quickjs-ng/0.16.2";
     bytes32 internal constant SALT = keccak256("salt");
 
     function setUp() public virtual {
         vm.warp(1_700_000_000);
-        agency = new JobAgency();
+        agency = new JobAgency(_auditRate(), _minAuditFee());
         arbiter = new TrustedArbiter(arbiterOwner);
         vm.deal(poster, 100 ether);
         vm.deal(worker, 100 ether);
         vm.deal(challenger, 100 ether);
         vm.deal(stranger, 100 ether);
+    }
+
+    /// The agency's audit rate (basis points); audit tests override it. Zero: no job is ever audited.
+    function _auditRate() internal pure virtual returns (uint256) {
+        return 0;
+    }
+
+    /// The agency's minimum audit fee; audit tests override it.
+    function _minAuditFee() internal pure virtual returns (uint256) {
+        return 0;
     }
 
     function _spec() internal view returns (IJobAgency.JobSpec memory) {
@@ -56,6 +70,7 @@ abstract contract AgencyTest is Test {
             workerBond: WORKER_BOND,
             challengeBond: CHALLENGE_BOND,
             arbiterFee: 0,
+            auditFee: 0,
             claimDeadline: uint40(block.timestamp) + CLAIM_PERIOD,
             executionTime: EXECUTION_TIME,
             challengeWindow: CHALLENGE_WINDOW,
@@ -66,13 +81,17 @@ abstract contract AgencyTest is Test {
     }
 
     /// The record a client rebuilds from `JobPosted`.
-    function _recordOf(IJobAgency.JobSpec memory spec, address _poster) internal view returns (IJobAgency.Job memory) {
+    function _recordOf(IJobAgency.JobSpec memory spec, address _poster)
+        internal
+        view
+        returns (IJobAgency.Job memory)
+    {
         return openRecord(spec, _poster, agency.hashSpec(spec));
     }
 
     function _post(IJobAgency.JobSpec memory spec) internal returns (uint256 id, IJobAgency.Job memory job) {
         vm.prank(poster);
-        id = agency.post{value: spec.payment}(spec);
+        id = agency.post{value: uint256(spec.payment) + spec.auditFee}(spec);
         job = _recordOf(spec, poster);
     }
 
@@ -80,7 +99,10 @@ abstract contract AgencyTest is Test {
         return _post(_spec());
     }
 
-    function _claim(uint256 id, IJobAgency.Job memory job, address who) internal returns (IJobAgency.Job memory) {
+    function _claim(uint256 id, IJobAgency.Job memory job, address who)
+        internal
+        returns (IJobAgency.Job memory)
+    {
         job = _copyJob(job);
         vm.prank(who);
         agency.claim{value: job.workerBond}(id, job);
@@ -90,13 +112,19 @@ abstract contract AgencyTest is Test {
         return job;
     }
 
-    function _submit(uint256 id, IJobAgency.Job memory job, bytes memory cid) internal returns (IJobAgency.Job memory) {
+    function _submit(uint256 id, IJobAgency.Job memory job, bytes memory cid)
+        internal
+        returns (IJobAgency.Job memory)
+    {
         job = _copyJob(job);
+        // Read before the call, so that the submit stays the last call (gas snapshots).
+        uint256 auditRate = agency.auditRate();
         vm.prank(job.worker);
         agency.submit(id, job, cid);
         job.status = IJobAgency.Status.Submitted;
         job.result = keccak256(cid);
         job.deadline = uint40(block.timestamp) + job.challengeWindow;
+        if (job.auditFee != 0 && auditRate != 0) job.auditBlock = uint40(block.number + 1);
         return job;
     }
 
@@ -115,7 +143,10 @@ abstract contract AgencyTest is Test {
         return job;
     }
 
-    function _reveal(uint256 id, IJobAgency.Job memory job, bytes memory cid) internal returns (IJobAgency.Job memory) {
+    function _reveal(uint256 id, IJobAgency.Job memory job, bytes memory cid)
+        internal
+        returns (IJobAgency.Job memory)
+    {
         job = _copyJob(job);
         vm.prank(job.challenger);
         agency.reveal(id, job, cid, SALT);

@@ -16,6 +16,7 @@ function openRecord(IJobAgency.JobSpec memory spec, address poster, bytes32 spec
         workerBond: spec.workerBond,
         challengeBond: spec.challengeBond,
         arbiterFee: spec.arbiterFee,
+        auditFee: spec.auditFee,
         claimDeadline: spec.claimDeadline,
         executionTime: spec.executionTime,
         challengeWindow: spec.challengeWindow,
@@ -25,6 +26,7 @@ function openRecord(IJobAgency.JobSpec memory spec, address poster, bytes32 spec
         status: IJobAgency.Status.Open,
         worker: address(0),
         deadline: spec.claimDeadline,
+        auditBlock: 0,
         result: bytes32(0),
         challenger: address(0),
         challenge: bytes32(0)

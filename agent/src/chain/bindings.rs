@@ -38,36 +38,56 @@ pub mod arbiter {
     );
 }
 
+/// Bindings of `JuryArbiter` (with its own copy of the `IJobAgency` types).
+#[allow(missing_docs, unreachable_pub, clippy::too_many_arguments)]
+pub mod jury {
+    alloy::sol!(
+        #[sol(rpc, all_derives)]
+        JuryArbiter,
+        "abi/JuryArbiter.json"
+    );
+}
+
 pub use agency::{
     IJobAgency::{Job, JobSpec},
     JobAgency::{self, JobAgencyErrors, JobAgencyEvents, JobAgencyInstance},
 };
 pub use arbiter::TrustedArbiter::{self, TrustedArbiterErrors, TrustedArbiterInstance};
+pub use jury::JuryArbiter::{self, JuryArbiterErrors, JuryArbiterInstance};
 
-impl From<&Job> for arbiter::IJobAgency::Job {
-    fn from(job: &Job) -> Self {
-        Self {
-            specHash: job.specHash,
-            poster: job.poster,
-            payment: job.payment,
-            workerBond: job.workerBond,
-            challengeBond: job.challengeBond,
-            arbiterFee: job.arbiterFee,
-            claimDeadline: job.claimDeadline,
-            executionTime: job.executionTime,
-            challengeWindow: job.challengeWindow,
-            disputeWindow: job.disputeWindow,
-            minReputation: job.minReputation,
-            arbiter: job.arbiter,
-            status: job.status,
-            worker: job.worker,
-            deadline: job.deadline,
-            result: job.result,
-            challenger: job.challenger,
-            challenge: job.challenge,
+/// Converts the agency's `Job` into another binding's copy of the same Solidity struct.
+macro_rules! job_into {
+    ($($Target:path),*) => {$(
+        impl From<&Job> for $Target {
+            fn from(job: &Job) -> Self {
+                Self {
+                    specHash: job.specHash,
+                    poster: job.poster,
+                    payment: job.payment,
+                    workerBond: job.workerBond,
+                    challengeBond: job.challengeBond,
+                    arbiterFee: job.arbiterFee,
+                    auditFee: job.auditFee,
+                    claimDeadline: job.claimDeadline,
+                    executionTime: job.executionTime,
+                    challengeWindow: job.challengeWindow,
+                    disputeWindow: job.disputeWindow,
+                    minReputation: job.minReputation,
+                    arbiter: job.arbiter,
+                    status: job.status,
+                    worker: job.worker,
+                    deadline: job.deadline,
+                    auditBlock: job.auditBlock,
+                    result: job.result,
+                    challenger: job.challenger,
+                    challenge: job.challenge,
+                }
+            }
         }
-    }
+    )*};
 }
+
+job_into!(arbiter::IJobAgency::Job, jury::IJobAgency::Job);
 
 /// Why a call reverted, decoded from its revert data into the contract's custom error when the data is
 /// one of them. Its [`Display`](fmt::Display) is the error's Solidity name with named arguments, such as
@@ -78,6 +98,8 @@ pub enum Revert {
     Agency(JobAgencyErrors),
     /// A `TrustedArbiter_*` error.
     Arbiter(TrustedArbiterErrors),
+    /// A `JuryArbiter_*` error (boxed: its largest variant would make every `Revert` larger).
+    Jury(Box<JuryArbiterErrors>),
     /// `Error(string)` or `Panic(uint256)`.
     Generic(GenericContractError),
     /// Revert data that none of the above decodes (shown as hex); empty for a bare `revert()`.
@@ -85,13 +107,16 @@ pub enum Revert {
 }
 
 impl Revert {
-    /// Decodes revert data, trying the agency's errors, then the arbiter's, then `Error`/`Panic`.
+    /// Decodes revert data, trying the agency's errors, then the arbiters', then `Error`/`Panic`.
     pub fn decode(data: &[u8]) -> Self {
         if let Ok(error) = JobAgencyErrors::abi_decode(data) {
             return Self::Agency(error);
         }
         if let Ok(error) = TrustedArbiterErrors::abi_decode(data) {
             return Self::Arbiter(error);
+        }
+        if let Ok(error) = JuryArbiterErrors::abi_decode(data) {
+            return Self::Jury(Box::new(error));
         }
         if let Ok(error) = GenericContractError::abi_decode(data) {
             return Self::Generic(error);
@@ -109,6 +134,7 @@ impl Revert {
         match self {
             Self::Agency(error) => describe_agency(error),
             Self::Arbiter(error) => describe_arbiter(error),
+            Self::Jury(error) => describe_jury(error),
             Self::Generic(GenericContractError::Revert(revert)) => {
                 ("Error", vec![("reason", format!("{:?}", revert.reason))])
             }
@@ -140,6 +166,12 @@ trait Arg {
 }
 
 impl<const BITS: usize, const LIMBS: usize> Arg for Uint<BITS, LIMBS> {
+    fn show(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Arg for u32 {
     fn show(&self) -> String {
         self.to_string()
     }
@@ -181,6 +213,11 @@ macro_rules! describe_errors {
 
 describe_errors!(describe_agency, JobAgencyErrors {
     JobAgency_ArbiterFeeOverBond(arbiterFee),
+    JobAgency_AuditFeeTooLow(auditFee, minAuditFee),
+    JobAgency_AuditPending(auditBlock),
+    JobAgency_AuditSelected(),
+    JobAgency_InvalidParameters(),
+    JobAgency_NoAuditDraw(),
     JobAgency_DeadlineNotPassed(deadline),
     JobAgency_DeadlinePassed(deadline),
     JobAgency_DuplicateJob(jobId),
@@ -210,6 +247,43 @@ describe_errors!(describe_agency, JobAgencyErrors {
 describe_errors!(describe_arbiter, TrustedArbiterErrors {
     TrustedArbiter_Unauthorized(caller),
     TrustedArbiter_ZeroOwner(),
+});
+
+/// A jury `Phase` argument (a `uint8` in the ABI): the number and its name.
+fn show_phase(raw: &u8) -> String {
+    const PHASES: [&str; 4] = ["None", "Drawing", "Voting", "Abandoned"];
+    match PHASES.get(usize::from(*raw)) {
+        Some(name) => format!("{raw} ({name})"),
+        None => raw.to_string(),
+    }
+}
+
+describe_errors!(describe_jury, JuryArbiterErrors {
+    JobAgency_InvalidCid(),
+    JuryArbiter_AlreadyRegistered(),
+    JuryArbiter_CommitmentMismatch(),
+    JuryArbiter_CoolingDown(unstakeAt),
+    JuryArbiter_DisputeExists(jobId),
+    JuryArbiter_DisputeWindowTooShort(ruleDeadline),
+    JuryArbiter_FeeTooLow(fee, minFee),
+    JuryArbiter_InvalidCommitment(),
+    JuryArbiter_InvalidParameters(),
+    JuryArbiter_NoCredit(),
+    JuryArbiter_NoDispute(jobId),
+    JuryArbiter_NotDisputed(jobId),
+    JuryArbiter_NotRegistered(),
+    JuryArbiter_NotYourTurn(caller),
+    JuryArbiter_PoolTooSmall(eligible),
+    JuryArbiter_Reentrancy(),
+    JuryArbiter_StillDrawn(drawnIn),
+    JuryArbiter_StillInPool(),
+    JuryArbiter_TooEarly(time),
+    JuryArbiter_TooLate(deadline),
+    JuryArbiter_TransferFailed(),
+    JuryArbiter_UnexpectedEther(),
+    JuryArbiter_WrongPhase(phase as show_phase),
+    JuryArbiter_WrongRecord(jobId),
+    JuryArbiter_WrongValue(expected, actual),
 });
 
 /// Shows a wei amount as ETH with up to 6 decimals, for the lines a user reads.
@@ -253,6 +327,14 @@ mod tests {
         let revert = Revert::decode(&data);
         assert_eq!(revert.name(), "TrustedArbiter_Unauthorized");
         assert!(revert.to_string().contains(&caller.to_checksum(None)));
+    }
+
+    #[test]
+    fn decodes_jury_errors() {
+        let data = JuryArbiter::JuryArbiter_WrongPhase { phase: 2u8 }.abi_encode();
+        assert_eq!(Revert::decode(&data).to_string(), "JuryArbiter_WrongPhase(phase: 2 (Voting))");
+        let data = JuryArbiter::JuryArbiter_TooEarly { time: U256::from(9) }.abi_encode();
+        assert_eq!(Revert::decode(&data).to_string(), "JuryArbiter_TooEarly(time: 9)");
     }
 
     #[test]

@@ -91,6 +91,8 @@ sol_enum!(
         Challenged = 4,
         /// The challenger revealed; the arbiter must rule by the deadline.
         Disputed = 5,
+        /// Selected for a random audit; the arbiter must rule by the deadline.
+        Audited = 6,
     }
 );
 
@@ -129,6 +131,12 @@ sol_enum!(
         ChallengeForfeited = 7,
         /// The arbiter did not rule in time; everyone was refunded.
         DisputeTimedOut = 8,
+        /// The audit found the worker's result; the worker was paid.
+        AuditPassed = 9,
+        /// The audit found another result; the worker lost its bond to the poster.
+        AuditFailed = 10,
+        /// The arbiter did not rule on the audit in time; the worker was paid.
+        AuditTimedOut = 11,
     }
 );
 
@@ -169,6 +177,7 @@ pub fn initial_record(poster: Address, spec: &JobSpec) -> Job {
         workerBond: spec.workerBond,
         challengeBond: spec.challengeBond,
         arbiterFee: spec.arbiterFee,
+        auditFee: spec.auditFee,
         claimDeadline: spec.claimDeadline,
         executionTime: spec.executionTime,
         challengeWindow: spec.challengeWindow,
@@ -178,13 +187,14 @@ pub fn initial_record(poster: Address, spec: &JobSpec) -> Job {
         status: Status::Open.into(),
         worker: Address::ZERO,
         deadline: spec.claimDeadline,
+        auditBlock: Default::default(),
         result: B256::ZERO,
         challenger: Address::ZERO,
         challenge: B256::ZERO,
     }
 }
 
-/// The agency's `hashJob`: `keccak256(abi.encode(job))` over its 18 static words.
+/// The agency's `hashJob`: `keccak256(abi.encode(job))` over its 20 static words.
 pub fn hash_job(job: &Job) -> B256 {
     keccak256(job.abi_encode())
 }
@@ -214,6 +224,7 @@ fn event_name(event: &JobAgencyEvents) -> &'static str {
         JobAgencyEvents::JobChallenged(_) => "JobChallenged",
         JobAgencyEvents::ChallengeRevealed(_) => "ChallengeRevealed",
         JobAgencyEvents::ClaimExpired(_) => "ClaimExpired",
+        JobAgencyEvents::AuditDrawn(_) => "AuditDrawn",
         JobAgencyEvents::JobClosed(_) => "JobClosed",
         JobAgencyEvents::Withdrawn(_) => "Withdrawn",
     }
@@ -243,6 +254,7 @@ pub fn apply(jobs: &mut BTreeMap<U256, JobView>, event: &JobAgencyEvents) -> Res
         JobAgencyEvents::JobChallenged(e) => e.jobId,
         JobAgencyEvents::ChallengeRevealed(e) => e.jobId,
         JobAgencyEvents::ClaimExpired(e) => e.jobId,
+        JobAgencyEvents::AuditDrawn(e) => e.jobId,
         JobAgencyEvents::JobClosed(e) => e.jobId,
     };
     let name = event_name(event);
@@ -261,7 +273,17 @@ pub fn apply(jobs: &mut BTreeMap<U256, JobView>, event: &JobAgencyEvents) -> Res
             record.status = Status::Submitted.into();
             record.result = keccak256(&e.resultCid);
             record.deadline = e.challengeDeadline;
+            record.auditBlock = e.auditBlock;
             view.result_cid = Some(e.resultCid.clone());
+        }
+        JobAgencyEvents::AuditDrawn(e) => {
+            // The draw is made once: selected → Audited until the arbiter's deadline; otherwise nothing but
+            // the cleared draw block changes.
+            record.auditBlock = Default::default();
+            if e.selected {
+                record.status = Status::Audited.into();
+                record.deadline = e.deadline;
+            }
         }
         JobAgencyEvents::JobChallenged(e) => {
             record.status = Status::Challenged.into();
@@ -325,6 +347,7 @@ mod tests {
             workerBond: U96::from(50u64),
             challengeBond: U96::from(40u64),
             arbiterFee: U96::ZERO,
+            auditFee: U96::from(7u64),
             claimDeadline: U40::from(1_000u64),
             executionTime: 60,
             challengeWindow: 120,
@@ -343,14 +366,15 @@ mod tests {
     }
 
     /// Hashes of records as the contract computes them, taken from `cast call hashJob` against a deployed
-    /// agency would be ideal; this checks the encoding's shape instead: 18 words, fields in order.
+    /// agency would be ideal; this checks the encoding's shape instead: 20 words, fields in order.
     #[test]
-    fn hash_job_is_keccak_of_eighteen_static_words() {
+    fn hash_job_is_keccak_of_twenty_static_words() {
         let job = initial_record(POSTER, &spec());
         let encoded = job.abi_encode();
-        assert_eq!(encoded.len(), 18 * 32);
+        assert_eq!(encoded.len(), 20 * 32);
         assert_eq!(&encoded[32 + 12..64], POSTER.as_slice());
-        assert_eq!(encoded[12 * 32 + 31], 1, "status word holds Open");
+        assert_eq!(encoded[6 * 32 + 31], 7, "audit fee word follows the arbiter fee");
+        assert_eq!(encoded[13 * 32 + 31], 1, "status word holds Open");
         assert_eq!(hash_job(&job), keccak256(&encoded));
     }
 
@@ -402,6 +426,7 @@ mod tests {
                 worker: WORKER,
                 resultCid: result.clone(),
                 challengeDeadline: U40::from(290),
+                auditBlock: U40::from(12),
             }),
             JobAgencyEvents::JobChallenged(JobAgency::JobChallenged {
                 jobId: id,
@@ -420,6 +445,7 @@ mod tests {
         expected.result = keccak256(&result);
         expected.challenger = CHALLENGER;
         expected.challenge = seal;
+        expected.auditBlock = U40::from(12);
         assert_eq!(view.record, expected);
         assert_eq!(view.result_cid.as_ref(), Some(&result));
 
@@ -439,6 +465,44 @@ mod tests {
         apply(&mut jobs, &closed(1, Outcome::ChallengerUpheld)).expect("close applies");
         assert_eq!(jobs[&id].outcome, Some(Outcome::ChallengerUpheld));
         assert_eq!(jobs[&id].status(), Status::None);
+    }
+
+    #[test]
+    fn an_audit_draw_clears_the_block_and_may_audit() {
+        let id = U256::from(4);
+        let submitted = |id: U256| {
+            [
+                JobAgencyEvents::JobClaimed(JobAgency::JobClaimed {
+                    jobId: id,
+                    worker: WORKER,
+                    deadline: U40::from(60),
+                }),
+                JobAgencyEvents::ResultSubmitted(JobAgency::ResultSubmitted {
+                    jobId: id,
+                    worker: WORKER,
+                    resultCid: Bytes::from(hex!("01551220aa")),
+                    challengeDeadline: U40::from(200),
+                    auditBlock: U40::from(9),
+                }),
+            ]
+        };
+        let drawn = |selected: bool, deadline: u64| {
+            JobAgencyEvents::AuditDrawn(JobAgency::AuditDrawn { jobId: id, selected, deadline: U40::from(deadline) })
+        };
+        let mut events = vec![posted(4)];
+        events.extend(submitted(id));
+        events.push(drawn(false, 200));
+        let jobs = fold(&events).expect("consistent events");
+        assert_eq!(jobs[&id].status(), Status::Submitted);
+        assert_eq!(jobs[&id].record.auditBlock, U40::ZERO);
+        assert_eq!(jobs[&id].record.deadline, U40::from(200));
+
+        events.pop();
+        events.push(drawn(true, 900));
+        let jobs = fold(&events).expect("consistent events");
+        assert_eq!(jobs[&id].status(), Status::Audited);
+        assert_eq!(jobs[&id].record.auditBlock, U40::ZERO);
+        assert_eq!(jobs[&id].record.deadline, U40::from(900));
     }
 
     #[test]

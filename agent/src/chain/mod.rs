@@ -7,6 +7,7 @@
 
 pub mod bindings;
 pub mod job;
+pub mod jury;
 pub mod tx;
 pub mod watch;
 
@@ -16,7 +17,8 @@ use alloy::{
     contract::{CallBuilder, CallDecoder},
     network::EthereumWallet,
     primitives::{Address, B256, Bytes, U256},
-    providers::{DynProvider, Provider, ProviderBuilder},
+    providers::{DynProvider, Provider, ProviderBuilder, WsConnect},
+    rpc::client::{ClientBuilder, RpcClient},
     rpc::types::{Filter, TransactionReceipt},
     signers::local::PrivateKeySigner,
     sol_types::SolEventInterface,
@@ -149,7 +151,7 @@ pub enum Error {
     },
     /// The deployment file is not the JSON `script/Deploy.s.sol` writes.
     #[error(
-        "{path} is not a deployment file (chainId, jobAgency, trustedArbiter, arbiterOwner, deployBlock): {source}"
+        "{path} is not a deployment file (chainId, jobAgency, trustedArbiter, arbiterOwner, deployBlock, auditRate, minAuditFee): {source}"
     )]
     DeploymentJson {
         /// The file.
@@ -173,7 +175,7 @@ impl Error {
         }
     }
 
-    fn contract(action: &'static str, source: alloy::contract::Error) -> Self {
+    pub(crate) fn contract(action: &'static str, source: alloy::contract::Error) -> Self {
         match source.as_revert_data() {
             Some(data) => Self::Revert { action, revert: Revert::decode(&data) },
             None => Self::Contract { action, source: Box::new(source) },
@@ -199,6 +201,13 @@ pub struct Deployment {
     pub arbiter_owner: Address,
     /// The block the deployment started at: no agency event is older.
     pub deploy_block: u64,
+    /// The `JuryArbiter` deployed with it (absent from files written before the jury existed).
+    #[serde(default)]
+    pub jury_arbiter: Option<Address>,
+    /// The agency's `auditRate`: the probability, in basis points, that a job with an audit fee is audited.
+    pub audit_rate: u64,
+    /// The agency's `minAuditFee`, in wei: the least audit fee a job may carry.
+    pub min_audit_fee: U256,
 }
 
 impl Deployment {
@@ -214,13 +223,37 @@ impl Deployment {
 /// How long to wait for a sent transaction's receipt.
 pub const RECEIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// How long a WebSocket connection waits before its first reconnect attempt (then doubling, up to 30 s).
+pub const WS_RECONNECT: Duration = Duration::from_millis(500);
+
 /// A provider that signs with the given keys (the transaction's `from` picks one) and fills gas (by
-/// estimating it, which simulates the call), EIP-1559 fees, nonce and chain id.
+/// estimating it, which simulates the call), EIP-1559 fees, nonce and chain id, over HTTP.
+pub fn connect(url: Url, signers: impl IntoIterator<Item = PrivateKeySigner>) -> DynProvider {
+    provider_on(RpcClient::new_http(url), signers)
+}
+
+/// A provider without keys for `url`: HTTP(S), or WebSocket (`ws://`, `wss://`). Everything the agent reads
+/// (events included: they are polled with `eth_getLogs`) and sends goes over the one socket. When the
+/// endpoint goes away the socket reconnects by itself, for as long as it takes (every [`WS_RECONNECT`],
+/// doubling up to 30 s); requests made meanwhile wait and go out on the new connection, and the ones in
+/// flight are sent again (resending a signed transaction is idempotent).
+pub async fn connect_endpoint(url: Url) -> Result<DynProvider, TransportError> {
+    let client = match url.scheme() {
+        "ws" | "wss" => {
+            let ws = WsConnect::new(url.as_str()).with_max_retries(u32::MAX).with_retry_interval(WS_RECONNECT);
+            ClientBuilder::default().ws(ws).await?
+        }
+        _ => RpcClient::new_http(url),
+    };
+    Ok(provider_on(client, []))
+}
+
+/// The provider over `client`, with the agent's fillers.
 ///
 /// The nonce is the node's pending transaction count, asked for each transaction: alloy's default cache
 /// advances even when the gas estimate fails, and the next transaction from that key would then wait
 /// forever behind a nonce gap.
-pub fn connect(url: Url, signers: impl IntoIterator<Item = PrivateKeySigner>) -> DynProvider {
+fn provider_on(client: RpcClient, signers: impl IntoIterator<Item = PrivateKeySigner>) -> DynProvider {
     let mut signers = signers.into_iter();
     let builder = ProviderBuilder::new()
         .disable_recommended_fillers()
@@ -233,9 +266,9 @@ pub fn connect(url: Url, signers: impl IntoIterator<Item = PrivateKeySigner>) ->
             for signer in signers {
                 wallet.register_signer(signer);
             }
-            builder.wallet(wallet).connect_http(url).erased()
+            builder.wallet(wallet).connect_client(client).erased()
         }
-        None => builder.connect_http(url).erased(),
+        None => builder.connect_client(client).erased(),
     }
 }
 
@@ -254,6 +287,8 @@ pub struct Sent {
     pub fee: U256,
     /// The agency's events in it, in order.
     pub events: Vec<JobAgencyEvents>,
+    /// Every log of the transaction (any contract's), in order.
+    pub logs: Vec<alloy::primitives::Log>,
 }
 
 impl Sent {
@@ -320,8 +355,8 @@ impl Agency {
 
     /// Posts a job from `poster`, escrowing `spec.payment`. Returns the new job's id.
     pub async fn post(&self, poster: Address, spec: JobSpec) -> Result<(U256, Sent)> {
-        let payment = U256::from(spec.payment);
-        let sent = self.send("post", self.agency.post(spec).from(poster).value(payment)).await?;
+        let value = U256::from(spec.payment) + U256::from(spec.auditFee);
+        let sent = self.send("post", self.agency.post(spec).from(poster).value(value)).await?;
         let job_id = sent.expect_event("post", "JobPosted", |event| match event {
             JobAgencyEvents::JobPosted(posted) => Some(posted.jobId),
             _ => None,
@@ -374,6 +409,18 @@ impl Agency {
     pub async fn rule(&self, owner: Address, job_id: U256, job: &Job, ruling: Ruling) -> Result<Sent> {
         let call = self.arbiter.rule(self.address(), job_id, job.into(), ruling.into()).from(owner);
         self.send("rule", call).await
+    }
+
+    /// Anyone runs the audit draw of a Submitted job with an audit pending (`auditBlock` mined).
+    pub async fn draw_audit(&self, from: Address, job_id: U256, job: &Job) -> Result<Sent> {
+        self.send("drawAudit", self.agency.drawAudit(job_id, job.clone()).from(from)).await
+    }
+
+    /// Whether the audit draw with `audit_block` selects the job (reverts with `AuditPending` until the block
+    /// after `audit_block`).
+    pub async fn audit_selected(&self, job_id: U256, audit_block: u64) -> Result<bool> {
+        let block = alloy::primitives::Uint::<40, 1>::saturating_from(audit_block);
+        self.agency.auditSelected(job_id, block).call().await.map_err(|e| Error::contract("auditSelected", e))
     }
 
     /// Anyone moves on a job whose deadline has passed.
@@ -440,7 +487,11 @@ impl Agency {
     }
 
     /// Simulates (estimates gas for) and sends a call, waits for its receipt and decodes its events.
-    async fn send<D: CallDecoder>(&self, action: &'static str, call: CallBuilder<&DynProvider, D>) -> Result<Sent> {
+    pub(crate) async fn send<D: CallDecoder>(
+        &self,
+        action: &'static str,
+        call: CallBuilder<&DynProvider, D>,
+    ) -> Result<Sent> {
         if let Some(transactions) = &self.transactions {
             let receipt = transactions.send(action, call.into_transaction_request()).await?;
             return self.sent(action, &receipt);
@@ -479,6 +530,25 @@ impl Agency {
             gas_used: receipt.gas_used,
             fee: U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price),
             events,
+            logs: receipt.inner.logs().iter().map(|log| log.inner.clone()).collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The file as `script/Deploy.s.sol` writes it (`vm.serializeUint` writes JSON numbers).
+    #[test]
+    fn loads_the_deployment_file_forge_writes() {
+        let text = r#"{"arbiterOwner":"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266","auditRate":500,
+            "chainId":31337,"deployBlock":0,"jobAgency":"0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            "juryArbiter":"0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0","minAuditFee":500000000000000,
+            "trustedArbiter":"0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"}"#;
+        let deployment: Deployment = serde_json::from_str(text).expect("a deployment file");
+        assert_eq!(deployment.audit_rate, 500);
+        assert_eq!(deployment.min_audit_fee, U256::from(500_000_000_000_000u64));
+        assert_eq!(deployment.chain_id, 31337);
     }
 }

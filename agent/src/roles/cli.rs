@@ -94,6 +94,15 @@ pub struct VerifyArgs {
     /// Fraction of submitted jobs re-run, 0 to 1 (verify.sample).
     #[arg(long)]
     pub sample: Option<f64>,
+    /// Serve on the deployment's jury: stake at start, answer when drawn (verify.juror).
+    #[arg(long)]
+    pub juror: bool,
+    /// Jobs re-run at once (verify.max_jobs).
+    #[arg(long)]
+    pub max_jobs: Option<usize>,
+    /// Leave the jury pool and exit; run again after the cooldown to unstake and withdraw.
+    #[arg(long, conflicts_with = "juror")]
+    pub leave: bool,
 }
 
 /// `jsjob post`.
@@ -122,6 +131,10 @@ pub struct PostArgs {
     /// either bond).
     #[arg(long, default_value = "0")]
     pub arbiter_fee: String,
+    /// The audit fee in ETH, paid on top of the payment for the chance of a random audit (the deployment's
+    /// minimum when unset).
+    #[arg(long)]
+    pub audit_fee: Option<String>,
     /// Challenge window, in seconds.
     #[arg(long, default_value_t = 3600)]
     pub window: u32,
@@ -208,8 +221,12 @@ pub async fn worker(args: WorkerArgs, stop: impl Future<Output = ()>) -> Result<
     worker::run(session, stop).await
 }
 
-/// `jsjob verify`: verifies jobs until `stop`.
-pub async fn verify(args: VerifyArgs, stop: impl Future<Output = ()>) -> Result<()> {
+/// `jsjob verify`: verifies jobs until `stop`; with `--leave`, takes the next step out of the jury and exits.
+pub async fn verify(
+    args: VerifyArgs,
+    stop: impl Future<Output = ()>,
+    say: &mut (dyn FnMut(&str) + Send),
+) -> Result<()> {
     let mut config = args.common.config()?;
     if let Some(sample) = args.sample {
         if !(0.0..=1.0).contains(&sample) {
@@ -217,7 +234,14 @@ pub async fn verify(args: VerifyArgs, stop: impl Future<Output = ()>) -> Result<
         }
         config.verify.sample = sample;
     }
+    config.verify.juror |= args.juror;
+    if let Some(max_jobs) = args.max_jobs {
+        config.verify.max_jobs = Some(max_jobs.max(1));
+    }
     let session = Arc::new(Session::connect(config, true).await?);
+    if args.leave {
+        return super::verifier::juror::leave(&session, say).await;
+    }
     Verifier::new(session).await?.run(stop).await
 }
 
@@ -242,6 +266,7 @@ pub async fn post(args: PostArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<
             .transpose()?
             .unwrap_or(bond),
         arbiter_fee: eth("--arbiter-fee", &args.arbiter_fee)?,
+        audit_fee: args.audit_fee.as_deref().map(|text| eth("--audit-fee", text)).transpose()?,
         claim_within: args.claim_within,
         execution_time: args.execution_time,
         window: args.window,

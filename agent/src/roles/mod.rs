@@ -182,9 +182,9 @@ impl Session {
             .rpc
             .parse()
             .map_err(|e| Error::Unreachable { url: config.chain.rpc.clone(), reason: format!("not a URL: {e}") })?;
-        let provider = chain::connect(url.clone(), []);
         let unreachable =
             |e: &dyn std::fmt::Display| Error::Unreachable { url: url.to_string(), reason: e.to_string() };
+        let provider = chain::connect_endpoint(url.clone()).await.map_err(|e| unreachable(&e))?;
         let chain_id = provider.get_chain_id().await.map_err(|e| unreachable(&e))?;
         if let Some(expected) = config.chain.chain_id
             && expected != chain_id
@@ -227,6 +227,17 @@ impl Session {
             None => Arc::new(DiskStore::open(&config.store.dir, None)?),
         };
         Ok(Self { config, provider, chain_id, deployment, agency, signer, content })
+    }
+
+    /// The deployment's jury (`Usage` error when the deployment file names none).
+    pub fn jury(&self) -> Result<chain::jury::Jury> {
+        let address = self.deployment.jury_arbiter.ok_or_else(|| {
+            Error::Usage(
+                "the deployment file names no juryArbiter: redeploy with script/Deploy.s.sol, or run without the jury duty"
+                    .into(),
+            )
+        })?;
+        Ok(chain::jury::Jury::new(&self.agency, address))
     }
 
     /// The agent's account (`Usage` error when no key was loaded).
@@ -425,8 +436,11 @@ pub fn payout_of(outcome: Outcome, view: &JobView, account: Address) -> U256 {
         (U256::from(view.record.payment), U256::from(view.record.workerBond), U256::from(view.record.challengeBond));
     // A ruling pays the arbiter its fee out of the pot; an expiry charges none.
     let fee = U256::from(view.record.arbiterFee);
+    // A challenge forfeited into an audit paid the worker the challenger's bond before the audit.
+    let forfeited = if view.record.challenger == Address::ZERO { U256::ZERO } else { challenge };
     let as_worker = match outcome {
         Outcome::Finalized => payment + bond,
+        Outcome::AuditPassed | Outcome::AuditTimedOut => payment + bond + forfeited,
         Outcome::WorkerUpheld => payment + bond + challenge - fee,
         Outcome::ChallengeForfeited => payment + bond + challenge,
         Outcome::DisputeTimedOut => bond,

@@ -37,6 +37,9 @@ pub struct Terms {
     pub challenge_bond: U256,
     /// The arbiter's fee, in wei, paid from the losing side's bond when it rules.
     pub arbiter_fee: U256,
+    /// The audit fee, in wei, paid on top of the payment for the chance of a random audit (the deployment's
+    /// minimum when `None`).
+    pub audit_fee: Option<U256>,
     /// Seconds a worker has to claim, from now.
     pub claim_within: u64,
     /// Seconds a worker has to run and submit, from its claim.
@@ -80,6 +83,7 @@ pub async fn post(session: &Session, terms: &Terms) -> Result<U256> {
         return Err(Error::Usage(format!("engine {:?} is not an ASCII id of at most 32 bytes", terms.engine)));
     }
     let now = session.chain_time().await?;
+    let audit_fee = terms.audit_fee.unwrap_or(session.deployment.min_audit_fee);
     let spec = JobSpec {
         codeCid: Bytes::copy_from_slice(code.as_bytes()),
         inputCid: Bytes::copy_from_slice(input.as_bytes()),
@@ -89,6 +93,7 @@ pub async fn post(session: &Session, terms: &Terms) -> Result<U256> {
         workerBond: amount("bond", terms.bond)?,
         challengeBond: amount("challenge bond", terms.challenge_bond)?,
         arbiterFee: amount("arbiter fee", terms.arbiter_fee)?,
+        auditFee: amount("audit fee", audit_fee)?,
         claimDeadline: U40::from(now + terms.claim_within),
         executionTime: terms.execution_time,
         challengeWindow: terms.window,
@@ -101,12 +106,13 @@ pub async fn post(session: &Session, terms: &Terms) -> Result<U256> {
         .get_balance(poster)
         .await
         .map_err(|source| crate::chain::Error::Rpc { action: "eth_getBalance", source: Box::new(source) })?;
-    if balance < terms.payment {
+    let escrow = terms.payment.saturating_add(audit_fee);
+    if balance < escrow {
         return Err(Error::InsufficientFunds {
             account: poster,
             balance: format_eth(balance),
-            needed: format_eth(terms.payment),
-            what: "the job's payment, plus gas".into(),
+            needed: format_eth(escrow),
+            what: "the job's payment and audit fee, plus gas".into(),
         });
     }
     let (id, sent) = session.agency.post(poster, spec).await?;
@@ -136,7 +142,13 @@ pub fn describe(view: &JobView) -> String {
 pub fn settled_result(view: &JobView) -> Result<Option<Cid>> {
     let bytes = match view.outcome {
         Some(Outcome::ChallengerUpheld) => view.challenge_cid.as_deref(),
-        Some(Outcome::Finalized | Outcome::WorkerUpheld | Outcome::ChallengeForfeited) => view.result_cid.as_deref(),
+        Some(
+            Outcome::Finalized
+            | Outcome::WorkerUpheld
+            | Outcome::ChallengeForfeited
+            | Outcome::AuditPassed
+            | Outcome::AuditTimedOut,
+        ) => view.result_cid.as_deref(),
         Some(_) => None,
         None => view.result_cid.as_deref(),
     };

@@ -8,24 +8,37 @@
 //! and could be derived again), then reveals. The arbiter rules; the verifier records its payout and
 //! releases its bond when the job closes, and withdraws its credit above `worker.withdraw_above_eth`.
 //!
-//! Juror and auditor duties (answering when drawn by the jury arbiter or the random audit) are not here
-//! yet: they become more arms of the `match` in `Verifier::step` (a `Disputed` job whose arbiter drew this
-//! account; a `Submitted` job under audit) once the jury contract exposes the draw. Today the only
-//! arbiter is the trusted one, whose owner rules.
+//! Jury duty ([`juror`]): a disputed job whose arbiter is the deployment's `JuryArbiter` is kept moving
+//! (open, draw, settle) by its challenger and by every verifier serving as a juror (`verify.juror`,
+//! `--juror`), and a juror drawn for it re-runs the job, commits, and reveals. Audit duty, the same
+//! verifiers: a submitted job of the jury whose audit draw selects it is moved to Audited (`drawAudit`),
+//! and its audit runs as a dispute without a challenger.
 
-use std::{collections::BTreeMap, future::Future, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    future::Future,
+    sync::Arc,
+    time::Duration,
+};
 
 use alloy::{
     primitives::{Address, B256, U256, keccak256},
     signers::{SignerSync, local::PrivateKeySigner},
 };
 
+use tokio::{sync::Semaphore, task::JoinHandle};
+
 use super::{Result, Session, Watcher, seams::Engines, short};
 use crate::{
-    chain::job::{self, JobView, Status},
+    chain::{
+        job::{self, JobView, Status},
+        jury::Jury,
+    },
     cid::Cid,
     state::{Action, LedgerEntry, Role, State, Step},
 };
+
+pub mod juror;
 
 /// The verifier's loop state.
 pub struct Verifier {
@@ -35,6 +48,12 @@ pub struct Verifier {
     signer: PrivateKeySigner,
     me: Address,
     sample: f64,
+    /// The deployment's jury, if it has one.
+    jury: Option<Jury>,
+    /// Whether this verifier serves on the jury.
+    juror: bool,
+    /// One permit per re-run allowed at once (`verify.max_jobs`).
+    reruns: Arc<Semaphore>,
 }
 
 impl Verifier {
@@ -45,18 +64,32 @@ impl Verifier {
         let signer = session.signer.clone().ok_or_else(|| super::Error::Usage("verify needs a key".into()))?;
         let me = signer.address();
         let sample = session.config.verify.sample;
-        Ok(Self { session, state, engines, signer, me, sample })
+        let juror = session.config.verify.juror;
+        let jury = if juror { Some(session.jury()?) } else { session.jury().ok() };
+        let reruns = Arc::new(Semaphore::new(session.config.verify.max_jobs(&session.config.worker)));
+        Ok(Self { session, state, engines, signer, me, sample, jury, juror, reruns })
     }
 
     /// Runs until `stop` resolves; a failed poll is logged and retried.
     pub async fn run(self, stop: impl Future<Output = ()>) -> Result<()> {
-        let mut watcher = Watcher::new(self.session.source(), &self.state)?;
-        let withdraw_above = self.session.config.worker.withdraw_above()?;
-        let poll = Duration::from_millis(self.session.config.chain.poll_interval_ms);
-        tracing::info!(account = %self.me, sample = self.sample, "verifier started");
+        let this = Arc::new(self);
+        let mut watcher = Watcher::new(this.session.source(), &this.state)?;
+        let withdraw_above = this.session.config.worker.withdraw_above()?;
+        let mut running: HashMap<U256, JoinHandle<()>> = HashMap::new();
+        let poll = Duration::from_millis(this.session.config.chain.poll_interval_ms);
         tokio::pin!(stop);
+        // Poll `stop` once before anything else, so that the signal handler it installs is in place from now.
+        tokio::select! {
+            biased;
+            () = &mut stop => return Ok(()),
+            () = std::future::ready(()) => {}
+        }
+        if this.juror {
+            this.join_jury().await?;
+        }
+        tracing::info!(account = %this.me, sample = this.sample, juror = this.juror, "verifier started");
         loop {
-            if let Err(error) = self.tick(&mut watcher, withdraw_above).await {
+            if let Err(error) = this.tick(&mut watcher, &mut running, withdraw_above).await {
                 tracing::warn!(%error, "poll failed; retrying");
             }
             tokio::select! {
@@ -64,28 +97,52 @@ impl Verifier {
                 () = tokio::time::sleep(poll) => {}
             }
         }
+        // Every step is safe to cut short: its intent is in the database and resumed at the next start.
+        for (_, task) in running {
+            task.abort();
+        }
         Ok(())
     }
 
-    async fn tick(&self, watcher: &mut Watcher, withdraw_above: U256) -> Result<()> {
+    /// Reads new events, then takes each job's next step in a task of its own (one per job at a time; the
+    /// re-runs among them bounded by `verify.max_jobs`), so that a slow or failing job holds up no other.
+    async fn tick(
+        self: &Arc<Self>,
+        watcher: &mut Watcher,
+        running: &mut HashMap<U256, JoinHandle<()>>,
+        withdraw_above: U256,
+    ) -> Result<()> {
         watcher.sync(&self.session.provider, &self.state).await?;
+        running.retain(|_, task| !task.is_finished());
         let jobs: BTreeMap<U256, JobView> = watcher.jobs().clone();
         for view in jobs.into_values() {
             let id = view.id;
-            if let Err(error) = self.step(view).await {
-                tracing::warn!(job = %short(id), %error, "verification step failed");
+            if let Some(outcome) = view.outcome {
+                // Closed: only the database is touched, no task needed.
+                super::record_close(&self.state, &view, outcome, Role::Verifier, self.me)?;
+                continue;
             }
+            if running.contains_key(&id) {
+                continue;
+            }
+            let this = Arc::clone(self);
+            let task = tokio::spawn(async move {
+                if let Err(error) = this.step(view).await {
+                    tracing::warn!(job = %short(id), %error, "verification step failed");
+                }
+            });
+            running.insert(id, task);
         }
         self.session.withdraw_above(Some(&self.state), withdraw_above).await?;
+        if self.juror {
+            self.withdraw_jury_credit(withdraw_above).await?;
+        }
         Ok(())
     }
 
     async fn step(&self, view: JobView) -> Result<()> {
         let id = view.id;
         let entry = self.state.job(id)?;
-        if let Some(outcome) = view.outcome {
-            return super::record_close(&self.state, &view, outcome, Role::Verifier, self.me);
-        }
         if entry.as_ref().is_some_and(|e| e.intent.is_some()) {
             if !self.session.settle_pending(Duration::ZERO).await? {
                 return Ok(());
@@ -93,10 +150,20 @@ impl Verifier {
             self.state.update(id, |e| e.intent = None)?;
         }
         let entry = entry.unwrap_or_default();
+        // The deployment's jury, when it judges this job.
+        let jury = self.jury.as_ref().filter(|jury| view.record.arbiter == jury.address());
         match view.status() {
-            Status::Submitted
-                if view.record.worker != self.me && entry.role == Role::None && entry.step == Step::Seen =>
-            {
+            Status::Submitted => {
+                if let Some(jury) = jury
+                    && self.juror
+                    && view.record.auditBlock != 0
+                    && self.draw_audit(jury, &view).await?
+                {
+                    return Ok(());
+                }
+                if view.record.worker == self.me || entry.role != Role::None || entry.step != Step::Seen {
+                    return Ok(());
+                }
                 if !self.sampled(id) {
                     tracing::info!(job = %short(id), sample = self.sample, "not drawn for verification");
                     self.state.update(id, |e| {
@@ -110,6 +177,10 @@ impl Verifier {
             Status::Challenged if view.record.challenger == self.me && entry.step != Step::Revealed => {
                 self.reveal(&view).await
             }
+            Status::Disputed | Status::Audited => match jury {
+                Some(jury) => self.jury_step(jury, &view).await,
+                None => Ok(()),
+            },
             _ => Ok(()),
         }
     }
@@ -135,12 +206,7 @@ impl Verifier {
         let Some(submitted) = view.result_cid.as_deref().map(|bytes| Cid::from_bytes(bytes)).transpose()? else {
             return Ok(());
         };
-        let max = self.session.config.worker.max_input_bytes;
-        let own = match self.session.fetch(&view, max).await {
-            Ok((code, input)) => self.session.execute(&self.engines, &view, &code, &input).await,
-            Err(error) => Err(error),
-        };
-        let own = match own {
+        let own = match self.rerun(&view).await {
             Ok(cid) => cid,
             Err(error) => {
                 tracing::warn!(job = %short(id), %error, "cannot re-run the job");
@@ -202,6 +268,21 @@ impl Verifier {
         }
     }
 
+    /// Fetches a job's code and input and runs it: the output's CID.
+    /// Waits for one of the `verify.max_jobs` re-run permits.
+    async fn rerun(&self, view: &JobView) -> Result<Cid> {
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = self.reruns.acquire().await.map_err(|e| super::Error::Inconsistent(e.to_string()))?;
+        tracing::debug!(job = %short(view.id), "re-run started");
+        let ran = async {
+            let (code, input) = self.session.fetch(view, self.session.config.worker.max_input_bytes).await?;
+            self.session.execute(&self.engines, view, &code, &input).await
+        }
+        .await;
+        tracing::debug!(job = %short(view.id), "re-run finished");
+        ran
+    }
+
     /// Opens the seal with the output and salt recorded before the challenge.
     async fn reveal(&self, view: &JobView) -> Result<()> {
         let id = view.id;
@@ -231,8 +312,12 @@ impl Verifier {
 /// The challenge salt: a hash of the verifier's signature over the agency, the job and its result.
 /// Secret until revealed (nobody else can sign), and the same every time.
 pub fn challenge_salt(signer: &PrivateKeySigner, agency: Address, id: U256, cid: &Cid) -> Result<B256> {
-    let message =
-        [b"jsjob challenge salt".as_slice(), agency.as_slice(), &id.to_be_bytes::<32>(), cid.as_bytes()].concat();
+    secret_salt(signer, b"jsjob challenge salt", agency, id, cid.as_bytes())
+}
+
+/// A salt only `signer` can make: a hash of its signature over `label`, the contract, the job and `detail`.
+fn secret_salt(signer: &PrivateKeySigner, label: &[u8], contract: Address, id: U256, detail: &[u8]) -> Result<B256> {
+    let message = [label, contract.as_slice(), &id.to_be_bytes::<32>(), detail].concat();
     let signature = signer.sign_message_sync(&message)?;
     Ok(keccak256(signature.as_bytes()))
 }

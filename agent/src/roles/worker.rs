@@ -60,12 +60,12 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// From the session's configuration; the deployment's trusted arbiter when no arbiter is allowed
-    /// explicitly.
+    /// From the session's configuration; the deployment's trusted arbiter and jury when no arbiter is
+    /// allowed explicitly.
     pub fn of(session: &Session, engines: Engines) -> Result<Self> {
         let worker = &session.config.worker;
         let allow_arbiters = if worker.allow_arbiters.is_empty() {
-            vec![session.deployment.trusted_arbiter]
+            [Some(session.deployment.trusted_arbiter), session.deployment.jury_arbiter].into_iter().flatten().collect()
         } else {
             worker.allow_arbiters.clone()
         };
@@ -492,6 +492,7 @@ mod tests {
             workerBond: U96::from(1u64),
             challengeBond: U96::from(1u64),
             arbiterFee: U96::ZERO,
+            auditFee: U96::ZERO,
             claimDeadline: U40::from(1_000u64),
             executionTime: 60,
             challengeWindow: 60,

@@ -4,6 +4,7 @@
 mod anvil;
 mod deno;
 mod devnet;
+mod jury;
 mod net;
 mod roles;
 mod tx;

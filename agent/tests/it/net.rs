@@ -48,6 +48,20 @@ pub(crate) const WORKER: usize = 2;
 pub(crate) const OTHER: usize = 3;
 /// Submits made-up results.
 pub(crate) const CHEAT: usize = 4;
+/// Jurors (`jsjob verify --juror`): dev accounts 5 to 7.
+pub(crate) const JURORS: [usize; 3] = [5, 6, 7];
+
+/// anvil's dev accounts 6 and 7 (mnemonic `test test … junk`), after the library's [`DEV_KEYS`]: public
+/// test keys, for a jury of three besides the poster, worker, challenger and cheat.
+const MORE_DEV_KEYS: [&str; 2] = [
+    "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+    "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+];
+
+/// The private key of dev account `index`.
+pub(crate) fn dev_key(index: usize) -> &'static str {
+    DEV_KEYS.get(index).copied().unwrap_or_else(|| MORE_DEV_KEYS[index - DEV_KEYS.len()])
+}
 
 /// A job that loops `input` times: 20 million iterations take about half a second of CPU, long enough to kill
 /// a worker in the middle of it.
@@ -65,7 +79,7 @@ pub(crate) struct Net {
 }
 
 pub(crate) fn address(key: usize) -> Address {
-    devnet::dev_signer(key).address()
+    dev_key(key).parse::<alloy::signers::local::PrivateKeySigner>().expect("a dev key").address()
 }
 
 impl Net {
@@ -108,7 +122,7 @@ impl Net {
             .stdin(Stdio::null())
             .kill_on_drop(true);
         if let Some(key) = key {
-            command.env("JSJOB_PRIVATE_KEY", DEV_KEYS[key]);
+            command.env("JSJOB_PRIVATE_KEY", dev_key(key));
         }
         command
     }

@@ -19,11 +19,23 @@ const DEMO_INPUT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo/inp
 /// result is what the pinned Deno computes, and `post --wait`, `status` and `result` show it.
 #[tokio::test]
 async fn worker_runs_a_posted_job_to_payout() {
-    let net = Net::start("lifecycle").await;
-    let mut worker = net.spawn("worker", WORKER, "worker", None, &[]);
+    lifecycle(Net::start("lifecycle").await, None).await;
+}
+
+/// The same lifecycle with the worker and the poster on anvil's WebSocket endpoint (`ws://`).
+#[tokio::test]
+async fn worker_runs_a_posted_job_to_payout_over_websocket() {
+    let net = Net::start("lifecycle-ws").await;
+    // anvil serves HTTP and WebSocket on one port.
+    let ws = net.anvil.endpoint().as_str().replacen("http://", "ws://", 1);
+    lifecycle(net, Some(&ws)).await;
+}
+
+async fn lifecycle(net: Net, rpc: Option<&str>) {
+    let mut worker = net.spawn("worker", WORKER, "worker", rpc, &[]);
     // `post --wait` prints the id, then each change of the job, then the result.
     let mut poster = net
-        .jsjob(Some(POSTER), "poster", None)
+        .jsjob(Some(POSTER), "poster", rpc)
         .args(["post", DEMO_CODE, DEMO_INPUT, "--payment", "0.1", "--bond", "0.05", "--window", "60", "--wait"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -172,12 +184,25 @@ async fn worker_stopped_after_computing_submits_its_recorded_output() {
 }
 
 /// The endpoint goes away (every connection cut, new ones refused) and comes back: the worker rides it
-/// out and works the job posted meanwhile.
+/// out and works the job posted meanwhile. Over HTTP each failed poll is logged and retried.
 #[tokio::test]
 async fn worker_survives_the_rpc_endpoint_going_away() {
-    let net = Net::start("outage").await;
+    outage("outage", "http", "poll failed").await;
+}
+
+/// Over WebSocket the socket itself reconnects: requests made during the outage wait for it, and the
+/// worker works the job posted meanwhile once the endpoint is back.
+#[tokio::test]
+async fn worker_on_websocket_reconnects_after_the_endpoint_goes_away() {
+    outage("outage-ws", "ws", "Reconnect").await;
+}
+
+/// A worker on a relay to anvil, through `scheme`, rides out an outage; its logs then show `noticed`.
+async fn outage(name: &str, scheme: &str, noticed: &str) {
+    let net = Net::start(name).await;
     let relay = Relay::start(net.anvil.endpoint().as_str()).await;
-    let mut worker = net.spawn("worker", WORKER, "worker", Some(&relay.url), &[]);
+    let url = relay.url.replacen("http", scheme, 1);
+    let mut worker = net.spawn("worker", WORKER, "worker", Some(&url), &[]);
     worker.wait_for_log("worker started").await;
     relay.down().await;
     let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
@@ -186,7 +211,7 @@ async fn worker_survives_the_rpc_endpoint_going_away() {
     assert!(worker.is_alive(), "the outage stopped the worker: {}", worker.logs());
     relay.up();
     net.wait_for(id, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
-    assert!(worker.logs().contains("poll failed"), "the outage was not noticed: {}", worker.logs());
+    assert!(worker.logs().contains(noticed), "the outage was not noticed ({noticed}): {}", worker.logs());
 }
 
 /// A reorg replaces the blocks holding the worker's claim and result after its cursor read them: the
@@ -275,6 +300,41 @@ async fn verifier_checks_only_the_sampled_fraction() {
     verifier.wait_for_log("not drawn for verification").await;
     assert_eq!(net.agency.job(id).await.expect("job").status(), Status::Submitted);
     assert!(!verifier.logs().contains("ran the job"), "{}", verifier.logs());
+}
+
+/// `jsjob verify --max-jobs 2` re-runs two slow jobs at once and never three, and a job whose input nobody
+/// serves is noted and skipped without holding up the others: every cheat is challenged.
+#[tokio::test]
+async fn verifier_reruns_jobs_concurrently_within_its_bound_and_past_a_bad_job() {
+    let net = Net::start("verify-concurrent").await;
+    let code = net.file("slow.js", SLOW_JOB);
+    let nobody = jsjob::cid::Cid::raw_leaf(b"nobody serves this").expect("small").to_string();
+    let bad = net.post(DEMO_CODE, &nobody, &[]).await;
+    net.cheat(bad, b"made up").await;
+    let mut slow = Vec::new();
+    for n in 0..3 {
+        let input = net.file(&format!("slow{n}.txt"), &format!("{}", 20_000_000 + n));
+        let id = net.post(&code, &input, &[]).await;
+        net.cheat(id, b"made up").await;
+        slow.push(id);
+    }
+    let mut verifier = net.spawn("verify", OTHER, "verifier", None, &["--max-jobs", "2"]);
+    for &id in &slow {
+        net.wait_for(id, "Disputed", &[&verifier], |view| view.status() == Status::Disputed).await;
+    }
+    verifier.wait_for_log(&format!("{nobody} is not in the store")).await;
+    let logs = verifier.logs();
+    let (mut at_once, mut most) = (0i32, 0i32);
+    for line in logs.lines() {
+        if line.contains("re-run started") {
+            at_once += 1;
+        } else if line.contains("re-run finished") {
+            at_once -= 1;
+        }
+        most = most.max(at_once);
+    }
+    assert_eq!(most, 2, "re-runs at once, with --max-jobs 2:\n{logs}");
+    assert!(verifier.is_alive());
 }
 
 /// A job whose input nobody serves and one whose engine the worker does not run are left alone (no bond

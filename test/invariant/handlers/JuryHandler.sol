@@ -14,13 +14,16 @@ import {openRecord} from "../../utils/Records.sol";
 
 /// @title JuryHandler
 /// @notice The actor contract of the agency + jury invariant suite. It plays posters, workers, challengers and
-///         eight verifiers, and drives disputed jobs through the jury: open, draw (sometimes after the draw
+///         eight verifiers, and drives disputed and audited jobs (half each; an audited job is one whose audit
+///         draw selected it) through the jury: open, draw (sometimes after the draw
 ///         block's hash aged out), commit, reveal (honestly, against the majority, or not at all), settle, and
 ///         the agency's timeout; verifiers register, leave, unstake and withdraw between disputes; time moves
 ///         onto and past deadlines. Every call is one that must succeed at the current state and time; one
 ///         that reverts anyway is counted in `ghostUnexpectedReverts`, which an invariant requires to be zero.
+///         Jobs that the audit draw does not select are finalized, which books their audit fee to the jury.
 /// @dev Ghost accounting: ETH in (payments, bonds, stakes) and out (withdrawals); stakes deposited, unstaked and
-///      slashed; fees collected and rewards paid (read from the jury's events); rewards per (job, juror).
+///      slashed; fees collected and rewards paid (read from the jury's events); rewards per (job, juror); audit
+///      fees booked to the jury at the agency, collected into the audit pool and paid out of it.
 contract JuryHandler is CommonBase, StdCheats, StdUtils {
     JobAgency public immutable agency;
     JuryArbiter public immutable jury;
@@ -42,6 +45,7 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
     uint256[] public liveJobs;
     mapping(uint256 jobId => IJobAgency.Job) internal _record;
     mapping(uint256 jobId => uint256) internal _truth; // index in `_cids` of the job's correct result
+    mapping(uint256 jobId => bool) public isAudit;
     /// @dev 1 + index in `_cids` of what the juror committed; `_REVEALED` once it revealed; zero before.
     mapping(uint256 jobId => mapping(address juror => uint256)) internal _committedCid;
     uint256 internal constant _REVEALED = type(uint256).max;
@@ -66,6 +70,11 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
     uint256 public ghostUnexpectedReverts;
     uint256 public ghostRulings;
     uint256 public ghostAbandoned;
+    uint256 public ghostAudits;
+    uint256 public ghostUnaudited;
+    uint256 public ghostAuditFeesBooked;
+    uint256 public ghostPoolIn;
+    uint256 public ghostPoolPaid;
     mapping(uint256 jobId => mapping(address juror => uint256)) public rewardsOf;
     mapping(string => uint256) public calls;
     string[] internal _callNames;
@@ -104,9 +113,32 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
                                 ACTIONS
     //////////////////////////////////////////////////////////////*/
 
-    /// @notice A job posted with the jury as arbiter goes straight to Disputed (worker and challenger disagree).
+    /// @notice A job posted with the jury as arbiter goes straight to Disputed (worker and challenger disagree),
+    ///         or, half the time, straight to Audited (nobody challenges and the audit draw selects it).
     function newDispute(uint256 _seed) external step {
         _chain(0, _seed);
+    }
+
+    /// @notice A job nobody challenges and the audit draw does not select: finalized after a one-second window,
+    ///         which books its audit fee to the jury at the agency.
+    function finalizeUnaudited(uint256 _seed) external step {
+        IJobAgency.JobSpec memory spec = _specOf(_seed);
+        spec.challengeWindow = 1;
+        address poster = parties[_seed % 2];
+        vm.prank(poster);
+        uint256 id = agency.post{value: uint256(spec.payment) + spec.auditFee}(spec);
+        ghostIn += uint256(spec.payment) + spec.auditFee + spec.workerBond;
+        IJobAgency.Job memory job =
+            _claimAndSubmit(id, openRecord(spec, poster, agency.hashSpec(spec)), 0, _seed);
+        _mineAuditBlock(id, job.auditBlock, false);
+        _warpTo(time + 2);
+        try agency.finalize(id, job) {
+            ghostAuditFeesBooked += job.auditFee;
+            ++ghostUnaudited;
+            _count("finalizeUnaudited");
+        } catch {
+            _unexpected("finalize (not selected)");
+        }
     }
 
     function openDispute(uint256 _seed) external step {
@@ -153,14 +185,29 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
         IJobAgency.JobSpec memory spec = _specOf(_seed);
         address poster = parties[_seed % 2];
         vm.prank(poster);
-        uint256 id = agency.post{value: spec.payment}(spec);
+        uint256 id = agency.post{value: uint256(spec.payment) + spec.auditFee}(spec);
         uint256 truth = (_seed >> 200) % 3;
         uint256 workerCid = (_seed >> 208) % 2 == 0 ? truth : (truth + 1) % 3;
-        _record[id] = _dispute(id, openRecord(spec, poster, agency.hashSpec(spec)), workerCid, _seed);
-        ghostIn += uint256(spec.payment) + spec.workerBond + spec.challengeBond;
+        IJobAgency.Job memory job =
+            _claimAndSubmit(id, openRecord(spec, poster, agency.hashSpec(spec)), workerCid, _seed);
+        ghostIn += uint256(spec.payment) + spec.auditFee + spec.workerBond;
+        if ((_seed >> 224) % 2 == 0) {
+            _record[id] = _dispute(id, job, workerCid, _seed);
+            ghostIn += spec.challengeBond;
+            _count("newDispute");
+        } else {
+            _mineAuditBlock(id, job.auditBlock, true);
+            agency.drawAudit(id, job);
+            job.status = IJobAgency.Status.Audited;
+            job.deadline = uint40(time + job.disputeWindow);
+            job.auditBlock = 0;
+            _record[id] = job;
+            isAudit[id] = true;
+            ++ghostAudits;
+            _count("newAudit");
+        }
         _truth[id] = truth;
         liveJobs.push(id);
-        _count("newDispute");
         return true;
     }
 
@@ -169,10 +216,18 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
         if (!found) return false;
         IJobAgency.Job memory job = _record[id];
         if (time + jury.commitPeriod() + jury.revealPeriod() > job.deadline) return false;
-        try jury.openDispute(id, job) {
-            _count("openDispute");
-        } catch {
-            _unexpected("openDispute");
+        if (isAudit[id]) {
+            try jury.openAudit(id, job) {
+                _count("openAudit");
+            } catch {
+                _unexpected("openAudit");
+            }
+        } else {
+            try jury.openDispute(id, job) {
+                _count("openDispute");
+            } catch {
+                _unexpected("openDispute");
+            }
         }
         return true;
     }
@@ -424,14 +479,17 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
             _unexpected(draining ? "drain: settle" : "settle");
             return true;
         }
-        assert(agency.creditOf(address(jury)) == creditBefore); // the fee never stays at the agency
-        bool ruled = _account(id, vm.getRecordedLogs());
+        (bool ruled, IJobAgency.Ruling ruling) = _account(id, vm.getRecordedLogs());
+        // A ruling collects everything the agency credited the jury; anything else leaves it there.
+        assert(agency.creditOf(address(jury)) == (ruled ? 0 : creditBefore));
         for (uint256 i; i < drawn.length; ++i) {
             _committedCid[id][drawn[i]] = 0;
         }
         if (ruled) {
             assert(agency.jobHash(id) == bytes32(0));
-            ghostFees += job.arbiterFee;
+            // A passed audit charges no arbiter fee; every ruling books the job's audit fee.
+            if (!(isAudit[id] && ruling == IJobAgency.Ruling.WorkerRight)) ghostFees += job.arbiterFee;
+            ghostAuditFeesBooked += job.auditFee;
             ++ghostRulings;
             for (uint256 i; i < liveJobs.length; ++i) {
                 if (liveJobs[i] == id) {
@@ -456,6 +514,7 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
         spec_.challengeBond = uint96(_bound(_seed >> 96, minFee, 2 ether));
         uint256 maxFee = spec_.workerBond < spec_.challengeBond ? spec_.workerBond : spec_.challengeBond;
         spec_.arbiterFee = uint96(_bound(_seed >> 128, minFee, maxFee));
+        spec_.auditFee = uint96(_bound(_seed >> 232, agency.minAuditFee(), 0.05 ether));
         spec_.claimDeadline = uint40(time + 1 days);
         spec_.executionTime = 1 hours;
         spec_.challengeWindow = 1 hours;
@@ -463,15 +522,12 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
         spec_.arbiter = address(jury);
     }
 
-    /// @dev Claims, submits `_cids[workerCid]`, challenges with another CID and reveals it; returns the Disputed
-    ///      record.
-    function _dispute(uint256 id, IJobAgency.Job memory job, uint256 workerCid, uint256 _seed)
+    /// @dev Claims and submits `_cids[workerCid]`; returns the Submitted record (with its audit block).
+    function _claimAndSubmit(uint256 id, IJobAgency.Job memory job, uint256 workerCid, uint256 _seed)
         internal
         returns (IJobAgency.Job memory)
     {
         address worker = parties[2 + (_seed >> 8) % 2];
-        address challenger = parties[4 + (_seed >> 16) % 2];
-        uint256 challengerCid = (workerCid + 1 + (_seed >> 216) % 2) % 3;
         vm.prank(worker);
         agency.claim{value: job.workerBond}(id, job);
         job = abi.decode(abi.encode(job), (IJobAgency.Job));
@@ -483,6 +539,31 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
         job.status = IJobAgency.Status.Submitted;
         job.result = keccak256(_cids[workerCid]);
         job.deadline = uint40(time + job.challengeWindow);
+        job.auditBlock = uint40(block.number + 1);
+        return job;
+    }
+
+    /// @dev Makes the audit block's hash one that selects `id` or not, and moves one block past it.
+    function _mineAuditBlock(uint256 id, uint256 auditBlock, bool selected) internal {
+        if (blockNumber <= auditBlock) blockNumber = auditBlock + 1;
+        vm.roll(blockNumber);
+        for (uint256 i;; ++i) {
+            bytes32 hash = keccak256(abi.encode(id, i));
+            if ((uint256(keccak256(abi.encode(hash, id))) % 10_000 < agency.auditRate()) == selected) {
+                vm.setBlockhash(auditBlock, hash);
+                return;
+            }
+        }
+    }
+
+    /// @dev Challenges a Submitted record with another CID than `workerCid` and reveals it; returns the Disputed
+    ///      record.
+    function _dispute(uint256 id, IJobAgency.Job memory job, uint256 workerCid, uint256 _seed)
+        internal
+        returns (IJobAgency.Job memory)
+    {
+        address challenger = parties[4 + (_seed >> 16) % 2];
+        uint256 challengerCid = (workerCid + 1 + (_seed >> 216) % 2) % 3;
         bytes32 seal = agency.sealOf(id, challenger, _cids[challengerCid], bytes32(_seed));
         vm.prank(challenger);
         agency.challenge{value: job.challengeBond}(id, job, seal);
@@ -497,8 +578,11 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
         return job;
     }
 
-    /// @dev Books the jury's events of one `settle` into the ghosts; returns whether it ruled.
-    function _account(uint256 id, Vm.Log[] memory logs) internal returns (bool ruled_) {
+    /// @dev Books the jury's events of one `settle` into the ghosts; returns whether it ruled, and how.
+    function _account(uint256 id, Vm.Log[] memory logs)
+        internal
+        returns (bool ruled_, IJobAgency.Ruling ruling_)
+    {
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].emitter != address(jury)) continue;
             bytes32 topic = logs[i].topics[0];
@@ -512,6 +596,11 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
                 rewardsOf[id][juror] += amount;
             } else if (topic == IArbiter.Ruled.selector) {
                 ruled_ = true;
+                ruling_ = abi.decode(logs[i].data, (IJobAgency.Ruling));
+            } else if (topic == IJuryArbiter.AuditPoolChanged.selector) {
+                (uint256 collected, uint256 paid,) = abi.decode(logs[i].data, (uint256, uint256, uint256));
+                ghostPoolIn += collected;
+                ghostPoolPaid += paid;
             } else if (topic == IJuryArbiter.DisputeAbandoned.selector) {
                 ++ghostAbandoned;
             }

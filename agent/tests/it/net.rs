@@ -51,16 +51,9 @@ pub(crate) const CHEAT: usize = 4;
 /// Jurors (`jsjob verify --juror`): dev accounts 5 to 7.
 pub(crate) const JURORS: [usize; 3] = [5, 6, 7];
 
-/// anvil's dev accounts 6 and 7 (mnemonic `test test … junk`), after the library's [`DEV_KEYS`]: public
-/// test keys, for a jury of three besides the poster, worker, challenger and cheat.
-const MORE_DEV_KEYS: [&str; 2] = [
-    "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
-    "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
-];
-
 /// The private key of dev account `index`.
 pub(crate) fn dev_key(index: usize) -> &'static str {
-    DEV_KEYS.get(index).copied().unwrap_or_else(|| MORE_DEV_KEYS[index - DEV_KEYS.len()])
+    DEV_KEYS[index]
 }
 
 /// A job that loops `input` times: 20 million iterations take about half a second of CPU, long enough to kill

@@ -41,6 +41,26 @@ contract JuryArbiter_Audit_Test is AuditTest {
         jury.openDispute(audited, ajob);
     }
 
+    /// An audit whose pay from the pool (fee / p) is below the jury's `minFee` is not taken: drawn auditors must
+    /// not be made to work for less. The agency's timeout then pays the worker and refunds the fee.
+    function test_openAudit_payBelowMinFee_reverts() public {
+        IJobAgency.JobSpec memory spec = _auditSpec();
+        spec.auditFee = uint96(uint256(FEE) * RATE / 10_000) - 1;
+        (uint256 id, IJobAgency.Job memory job) = _submittedWith(spec, RESULT_CID);
+        _mineAuditBlock(id, job, true);
+        job = _drawAudit(id, job);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IJuryArbiter.JuryArbiter_FeeTooLow.selector, uint256(FEE) - 20, uint256(FEE)
+            )
+        );
+        jury.openAudit(id, job);
+        vm.warp(job.deadline + 1);
+        agency.expire(id, job);
+        assertEq(agency.creditOf(worker), uint256(PAYMENT) + WORKER_BOND);
+        assertEq(agency.creditOf(poster), spec.auditFee);
+    }
+
     function test_openAudit_twice_reverts() public {
         (uint256 id, IJobAgency.Job memory job) = _audited(RESULT_CID);
         jury.openAudit(id, job);
@@ -201,7 +221,8 @@ contract JuryArbiter_Audit_Test is AuditTest {
     /// forge-config: ci.fuzz.runs = 128
     function testFuzz_audit_payIsFeeOverPCappedByPool(uint8 unaudited, uint96 fee) public {
         uint256 n = bound(unaudited, 0, 30);
-        fee = uint96(bound(fee, MIN_AUDIT_FEE, 1 ether));
+        // From the least fee whose pay, fee / p, the jury accepts.
+        fee = uint96(bound(fee, uint256(FEE) * RATE / 10_000, 1 ether));
         for (uint256 i; i < n; ++i) {
             (uint256 fid, IJobAgency.Job memory fjob) = _submittedWith(_feeSpec(fee), RESULT_CID);
             _mineAuditBlock(fid, fjob, false);

@@ -194,6 +194,12 @@ contract JuryArbiter is IJuryArbiter {
             revert JuryArbiter_NotDisputed(jobId);
         }
         if (job.arbiterFee < minFee) revert JuryArbiter_FeeTooLow(job.arbiterFee, minFee);
+        if (status == IJobAgency.Status.Audited) {
+            // What the audit pays from the pool, fee / p, must be worth a jury's time too: drawn auditors must
+            // answer or be slashed, so a job must not buy their work for less than a dispute's fee.
+            uint256 pay = job.auditFee * agency.AUDIT_RATE_SCALE() / agency.auditRate();
+            if (pay < minFee) revert JuryArbiter_FeeTooLow(pay, minFee);
+        }
         // At least one full round must fit before the agency stops accepting a ruling.
         if (block.timestamp + commitPeriod + revealPeriod > job.deadline) {
             revert JuryArbiter_DisputeWindowTooShort(job.deadline);

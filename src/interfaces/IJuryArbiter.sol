@@ -174,7 +174,9 @@ interface IJuryArbiter is IArbiter {
     ///         `openAudit`) naming this jury.
     error JuryArbiter_NotDisputed(uint256 jobId);
     /// @notice The job's `arbiterFee` is below the jury's `minFee`: the jury does not take the dispute and the
-    ///         agency's dispute timeout refunds everyone.
+    ///         agency's dispute timeout refunds everyone. For `openAudit`, also when the audit's pay,
+    ///         `auditFee * AUDIT_RATE_SCALE / auditRate`, is below `minFee` (the agency's audit timeout then pays
+    ///         the worker and refunds the audit fee).
     error JuryArbiter_FeeTooLow(uint256 fee, uint256 minFee);
     /// @notice Less than one commit and reveal period is left of the agency's dispute window.
     error JuryArbiter_DisputeWindowTooShort(uint40 ruleDeadline);
@@ -234,7 +236,8 @@ interface IJuryArbiter is IArbiter {
 
     /// @notice Opens the audit of an Audited job of `agency()` that names this jury, on the same terms as
     ///         `openDispute` (at least `minFee()` of `arbiterFee`, one commit and reveal period left before the
-    ///         agency's deadline). Anyone may call. Emits `AuditOpened`; the rest is as for a dispute, with no
+    ///         agency's deadline), and only if the audit's pay from the pool, the job's `auditFee` / p, is at
+    ///         least `minFee()` too, so that nobody can make drawn auditors work for less. Anyone may call. Emits `AuditOpened`; the rest is as for a dispute, with no
     ///         challenger's result to vote for.
     function openAudit(uint256 jobId, IJobAgency.Job calldata job) external;
 

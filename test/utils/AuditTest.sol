@@ -9,7 +9,7 @@ import {IJobAgency} from "src/interfaces/IJobAgency.sol";
 ///         selects the job or not, the way the chain would by chance.
 abstract contract AuditTest is JuryTest {
     uint256 internal constant RATE = 500;
-    uint96 internal constant MIN_AUDIT_FEE = 0.001 ether;
+    uint96 internal constant MIN_AUDIT_FEE = 0.0001 ether;
     uint96 internal constant AUDIT_FEE = 0.002 ether;
 
     function _auditRate() internal pure virtual override returns (uint256) {

@@ -386,6 +386,12 @@ impl Agency {
         self.send("finalize", self.agency.finalize(job_id, job.clone()).from(from)).await
     }
 
+    /// Anyone runs the audit draw of a submitted job (from the block after its `auditBlock`): a selected job
+    /// becomes Audited, otherwise its draw is cleared.
+    pub async fn draw_audit(&self, from: Address, job_id: U256, job: &Job) -> Result<Sent> {
+        self.send("drawAudit", self.agency.drawAudit(job_id, job.clone()).from(from)).await
+    }
+
     /// `challenger` disputes a submitted result with a sealed result of its own, locking its bond.
     pub async fn challenge(&self, challenger: Address, job_id: U256, job: &Job, seal: B256) -> Result<Sent> {
         let bond = U256::from(job.challengeBond);

@@ -918,6 +918,7 @@ fn terms(run: &ExampleRun, engine: &str) -> poster::Terms {
         bond: U256::from(BOND),
         challenge_bond: U256::from(BOND),
         arbiter_fee: U256::ZERO,
+        audit_fee: None,
         claim_within: 3600,
         execution_time: 600,
         window: WINDOW,

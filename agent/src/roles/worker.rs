@@ -9,7 +9,7 @@
 //! | Open | claimed by this agent | the claim is gone (a reorg or an expiry): forgets it and starts over |
 //! | Claimed by this agent | no output | runs the job, stores the output, records it, submits it |
 //! | Claimed by this agent | an output | submits that output (it never submits anything it did not compute) |
-//! | Submitted by this agent | — | after the challenge window, finalizes |
+//! | Submitted by this agent | — | after the window, finalizes, or starts the audit the draw selected |
 //! | claimed by another | claimed by this agent | lost: its claim expired and another took the job |
 //! | closed | working on it | records the payout and releases the bond |
 //!
@@ -432,11 +432,24 @@ async fn complete(ctx: &Ctx, view: JobView, fetched: Option<(Vec<u8>, Vec<u8>)>)
 async fn finalize(ctx: &Ctx, view: JobView) -> Result<()> {
     let id = view.id;
     ctx.state.update(id, |e| e.intent = Some(Action::Finalize))?;
-    let result = ctx.session.agency.finalize(ctx.me, id, &view.record).await;
+    let result = match ctx.session.agency.finalize(ctx.me, id, &view.record).await {
+        // The random audit draw selected the job (or its block hash aged out): it cannot be finalized, only
+        // audited. Moving it to Audited lets its arbiter rule; the job then closes with the audit's outcome.
+        Err(error) if error.revert().is_some_and(|revert| revert.name() == "JobAgency_AuditSelected") => {
+            let sent = ctx.session.agency.draw_audit(ctx.me, id, &view.record).await;
+            if let Ok(sent) = &sent {
+                tracing::info!(job = %short(id), tx = %sent.hash, "selected for a random audit");
+            }
+            sent.map(|_| ())
+        }
+        Ok(sent) => {
+            tracing::info!(job = %short(id), tx = %sent.hash, "finalized");
+            Ok(())
+        }
+        Err(error) => Err(error),
+    };
     ctx.state.update(id, |e| e.intent = None)?;
-    let sent = result?;
-    tracing::info!(job = %short(id), tx = %sent.hash, "finalized");
-    Ok(())
+    Ok(result?)
 }
 
 #[cfg(test)]

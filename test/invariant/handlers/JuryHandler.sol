@@ -217,10 +217,17 @@ contract JuryHandler is CommonBase, StdCheats, StdUtils {
         IJobAgency.Job memory job = _record[id];
         if (time + jury.commitPeriod() + jury.revealPeriod() > job.deadline) return false;
         if (isAudit[id]) {
+            // An audit paying its auditors less than the jury's minimum fee is refused; it times out instead.
+            bool tooCheap = uint256(job.auditFee) * 10_000 / agency.auditRate() < jury.minFee();
             try jury.openAudit(id, job) {
+                if (tooCheap) _unexpected("openAudit with a pay below the jury's fee");
                 _count("openAudit");
-            } catch {
-                _unexpected("openAudit");
+            } catch (bytes memory err) {
+                if (!tooCheap || bytes4(err) != IJuryArbiter.JuryArbiter_FeeTooLow.selector) {
+                    _unexpected("openAudit");
+                } else {
+                    _count("openAudit (pay too low, left to time out)");
+                }
             }
         } else {
             try jury.openDispute(id, job) {

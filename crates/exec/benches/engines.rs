@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use jsjob_exec::{Engine, JobInput, Limits, Sandbox, Seed};
 
 const TRIVIAL: &str = "function jsJobRun() { return 1; }";
@@ -195,9 +195,12 @@ fn benches(c: &mut Criterion) {
     for (name, code, input) in cases {
         let bare = BareDeno::new(name, code, input);
         group.bench_function(BenchmarkId::new("bare_deno_run", name), |b| b.iter(|| bare.run()));
+        // Few iterations, each after a pause: the pause, not the job, is most of a pooled benchmark's time.
+        group.sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_millis(500));
         group.bench_function(BenchmarkId::new("pooled", name), |b| {
-            b.iter_custom(|iters| pooled(&runtime, &v8, job(code, input), iters, Duration::from_millis(150)))
+            b.iter_custom(|iters| pooled(&runtime, &v8, job(code, input), iters, Duration::from_millis(100)))
         });
+        group.sampling_mode(SamplingMode::Auto).measurement_time(Duration::from_secs(3));
         if name == "trivial" {
             group.bench_function(BenchmarkId::new("unpooled", name), |b| {
                 b.iter_custom(|iters| pooled(&runtime, &v8_cold, job(code, input), iters, Duration::ZERO))
@@ -210,9 +213,11 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
     for (name, code, input) in cases {
         group.bench_function(BenchmarkId::new("bare_quickjs", name), |b| b.iter(|| bare_quickjs(code, input)));
+        group.sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_millis(300));
         group.bench_function(BenchmarkId::new("pooled", name), |b| {
-            b.iter_custom(|iters| pooled(&runtime, &quickjs, job(code, input), iters, Duration::from_millis(20)))
+            b.iter_custom(|iters| pooled(&runtime, &quickjs, job(code, input), iters, Duration::from_millis(30)))
         });
+        group.sampling_mode(SamplingMode::Auto).measurement_time(Duration::from_secs(3));
     }
     group.finish();
 }

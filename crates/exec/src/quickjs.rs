@@ -225,7 +225,16 @@ fn utf8<'js>(ctx: Ctx<'js>, text: String) -> rquickjs::Result<TypedArray<'js, u8
     TypedArray::new(ctx, text.into_bytes())
 }
 
-/// The prelude's host hooks: `finish`, `utf8`, `print`.
+/// The canonical form of JSON text (see [`crate::canonicalize`]) as a `Uint8Array`, or `undefined` when the
+/// text is beyond it (a lone surrogate, nesting deeper than 128).
+fn canonical<'js>(ctx: Ctx<'js>, text: String) -> rquickjs::Result<Value<'js>> {
+    match crate::canonicalize(text.as_bytes()) {
+        Ok(bytes) => Ok(TypedArray::new(ctx, bytes)?.into_value()),
+        Err(_) => Ok(Value::new_undefined(ctx)),
+    }
+}
+
+/// The prelude's host hooks: `finish`, `utf8`, `canonical`, `print`.
 fn host_object<'js>(ctx: &Ctx<'js>, state: &Rc<State>) -> rquickjs::Result<Object<'js>> {
     let host = Object::new(ctx.clone())?;
     let finish_state = Rc::clone(state);
@@ -263,6 +272,7 @@ fn host_object<'js>(ctx: &Ctx<'js>, state: &Rc<State>) -> rquickjs::Result<Objec
         }),
     )?;
     host.set("utf8", Function::new(ctx.clone(), utf8))?;
+    host.set("canonical", Function::new(ctx.clone(), canonical))?;
     host.set(
         "print",
         Function::new(ctx.clone(), |line: String| {

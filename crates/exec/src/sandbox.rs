@@ -78,6 +78,8 @@ struct Pool {
     /// The waiting processes, or `None` once the pool is closed (its `Sandbox` dropped): then nothing is
     /// started any more, and a process a refill was starting is stopped at once.
     idle: Mutex<Option<VecDeque<Child>>>,
+    /// Processes whose job is over, killed, not yet reaped.
+    dying: Mutex<Vec<Child>>,
     size: Mutex<usize>,
 }
 
@@ -143,7 +145,12 @@ impl Sandbox {
     }
 
     fn start(id: String, limits: Limits, grace: Duration, launcher: Launcher) -> Self {
-        let pool = Arc::new(Pool { launcher, idle: Mutex::new(Some(VecDeque::new())), size: Mutex::new(DEFAULT_POOL) });
+        let pool = Arc::new(Pool {
+            launcher,
+            idle: Mutex::new(Some(VecDeque::new())),
+            dying: Mutex::new(Vec::new()),
+            size: Mutex::new(DEFAULT_POOL),
+        });
         pool.fill();
         Self { id, limits, grace, pool }
     }
@@ -207,15 +214,19 @@ impl Engine for Sandbox {
 
     async fn run(&self, job: JobInput<'_>) -> Result<Output> {
         let head = self.request_head(&job)?;
-        let mut child = self
+        let taken = self
             .pool
             .take()
             .map_err(|source| Error::Spawn { program: self.pool.launcher.program.display().to_string(), source })?;
-        // Refill once this job is over, whatever its end: a new process then competes neither with this job
-        // for the CPU nor with its answer for this thread.
-        let _refill = RefillOnDrop(&self.pool);
+        // Once this job is over, whatever its end, its process is killed and left to the pool to reap, and the
+        // pool refilled: a new process then competes neither with this job for the CPU nor with its answer
+        // for this thread.
+        let mut process = JobProcess { pool: &self.pool, child: Some(taken) };
         let started = Instant::now();
         let io = |source| Error::Io { engine: self.id.clone(), source };
+        let Some(child) = process.child.as_mut() else {
+            return Err(io(std::io::Error::other("no sandbox process")));
+        };
         let (Some(mut stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
@@ -235,7 +246,7 @@ impl Engine for Sandbox {
             let cap = FRAME_HEAD + self.limits.output.max(KEEP_STDERR);
             let ((), answer) = tokio::join!(write, read_answer(stdout, cap));
             let answer = answer?;
-            // A complete answer is all there is to wait for: the process is killed when `child` is dropped,
+            // A complete answer is all there is to wait for: the process is killed when the job is over,
             // without waiting for the engine to tear down. Otherwise its exit status and stderr tell why.
             if wire::decode_answer(&answer).is_some() {
                 return Ok((answer, None));
@@ -339,10 +350,13 @@ impl Launcher {
 }
 
 impl Drop for Sandbox {
-    /// Closes the pool: its waiting processes are stopped, and a refill under way starts nothing more.
+    /// Closes the pool: its waiting processes are stopped, those of past jobs reaped, and a refill under way
+    /// starts nothing more.
     fn drop(&mut self) {
         let idle = self.pool.idle().take();
         idle.into_iter().flatten().for_each(stop);
+        let dying = std::mem::take(&mut *self.pool.dying.lock().unwrap_or_else(|poison| poison.into_inner()));
+        dying.into_iter().for_each(stop);
     }
 }
 
@@ -396,6 +410,14 @@ impl Pool {
         }
     }
 
+    /// Keeps a killed process until it can be reaped (at the end of a later job, or when the pool closes),
+    /// and reaps those that have ended.
+    fn reap_later(&self, child: Child) {
+        let mut dying = self.dying.lock().unwrap_or_else(|poison| poison.into_inner());
+        dying.retain_mut(|child| matches!(child.try_wait(), Ok(None)));
+        dying.push(child);
+    }
+
     /// Refills the pool off the job's path: on a blocking-task thread when a runtime is there, else at once.
     fn refill_in_background(self: &Arc<Self>) {
         if self.size() == 0 || self.idle().is_none() {
@@ -411,24 +433,31 @@ impl Pool {
     }
 }
 
-/// Stops a waiting process and reaps it (it is blocked on its stdin, so SIGKILL ends it in a moment): the
+/// The process of a running job.
+struct JobProcess<'a> {
+    pool: &'a Arc<Pool>,
+    child: Option<Child>,
+}
+
+impl Drop for JobProcess<'_> {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.start_kill();
+            self.pool.reap_later(child);
+        }
+        self.pool.refill_in_background();
+    }
+}
+
+/// Stops a process and reaps it (SIGKILL ends it in a moment, or in seconds on a machine under load): the
 /// pool leaves neither a running process nor a zombie behind.
 fn stop(mut child: Child) {
     let _ = child.start_kill();
-    for _ in 0..1000 {
+    for _ in 0..10_000 {
         if !matches!(child.try_wait(), Ok(None)) {
             return;
         }
         std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// Refills a pool when dropped.
-struct RefillOnDrop<'a>(&'a Arc<Pool>);
-
-impl Drop for RefillOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.refill_in_background();
     }
 }
 

@@ -48,6 +48,9 @@ async fn the_job_api_forms_and_output_encodings() {
                 b"",
                 "{\"10\":\"x\",\"9\":\"y\",\"a\":{\"d\":\"1970-01-01T00:00:00.000Z\"},\"b\":[1.5,null,null,0,1e+21],\"\u{1F600}\":1,\"\u{FF61}\":2}",
             ),
+            // a lone surrogate in JSON is escaped, as JSON.stringify writes it (QuickJS: the Rust encoder
+            // declines it, the prelude's writes it)
+            ("function jsJobRun() { return { b: 'x\\uD800', a: 1 }; }", b"", "{\"a\":1,\"b\":\"x\\ud800\"}"),
             // lone surrogates leave as U+FFFD, as TextEncoder writes them
             ("function jsJobRun() { return 'a\\uD800b'; }", b"", "a\u{fffd}b"),
             // input that is not UTF-8 arrives as bytes
@@ -63,6 +66,10 @@ async fn the_job_api_forms_and_output_encodings() {
                 "{id}: {code}"
             );
         }
+        // Nesting deeper than the Rust encoder takes: written by the prelude's.
+        let deep = "function jsJobRun() { let v = { b: 1, a: 2 }; for (let i = 0; i < 200; i++) v = [v]; return v; }";
+        let want = format!("{}{{\"a\":2,\"b\":1}}{}", "[".repeat(200), "]".repeat(200));
+        assert_eq!(run(&engine, deep, b"").await.expect("deep"), want, "{id}");
         let options = JobInput {
             code: b"function jsJobRun(i, o) { return o; }",
             input: b"",

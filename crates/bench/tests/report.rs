@@ -35,10 +35,12 @@ async fn a_tiny_run_gives_a_well_formed_document() {
         command: "cargo test -p jsjob-bench".into(),
     };
     let mut lines = Vec::new();
-    let report = jsjob_bench::measure(&plan, &mut |line: &str| lines.push(line.to_owned()))
+    let mut saves = 0;
+    let report = jsjob_bench::measure(&plan, &mut |line: &str| lines.push(line.to_owned()), &mut |_| saves += 1)
         .await
         .unwrap_or_else(|error| panic!("{error}\n{}", lines.join("\n")));
 
+    assert_eq!(saves, 2, "saved after the ceiling and after the run");
     let run = &report.runs[0];
     assert_eq!((run.jobs, run.workers, run.closed), (5, 1, 5), "{run:?}");
     assert!(run.all_final_s.is_some() && run.all_submitted_s <= run.all_final_s, "{run:?}");

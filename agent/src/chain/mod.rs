@@ -417,11 +417,6 @@ impl Agency {
         self.send("rule", call).await
     }
 
-    /// Anyone runs the audit draw of a Submitted job with an audit pending (`auditBlock` mined).
-    pub async fn draw_audit(&self, from: Address, job_id: U256, job: &Job) -> Result<Sent> {
-        self.send("drawAudit", self.agency.drawAudit(job_id, job.clone()).from(from)).await
-    }
-
     /// Whether the audit draw with `audit_block` selects the job (reverts with `AuditPending` until the block
     /// after `audit_block`).
     pub async fn audit_selected(&self, job_id: U256, audit_block: u64) -> Result<bool> {

@@ -56,8 +56,6 @@ pub const WATCH_POLL: Duration = Duration::from_millis(20);
 pub const IDLE_BLOCK: Duration = Duration::from_millis(500);
 /// Gas limit of every pre-signed transaction: above what post, claim, submit and finalize use.
 const GAS_LIMIT: u64 = 300_000;
-/// Transactions in flight at once while sending.
-const LANES: usize = 16;
 /// The jobs' code: trivial, so that the figures are the market's, not the engine's.
 const JOB_CODE: &str = "function jsJobRun(input) { return String(Number(input) * 2); }\n";
 /// 10^18 wei.
@@ -186,21 +184,22 @@ impl Market {
             tx.set_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
             tx.set_chain_id(self.chain_id);
             let envelope = tx.build(&self.wallet).await.map_err(|e| Error::Run(format!("cannot sign: {e}")))?;
-            raw.push(Bytes::from(envelope.encoded_2718()));
+            raw.push((from, Bytes::from(envelope.encoded_2718())));
         }
         Ok(Signed { raw, last_nonces: next })
     }
 
-    /// Sends signed transactions, [`LANES`] at a time, and waits until every sender's transactions are
+    /// Sends signed transactions, each sender's in order and the senders side by side, and waits until every sender's transactions are
     /// mined (its mined nonce reached its last one). Returns how long that took.
     async fn send(&self, signed: Signed) -> Result<Duration> {
         let started = Instant::now();
-        let mut lanes: Vec<Vec<Bytes>> = vec![Vec::new(); LANES];
-        for (index, raw) in signed.raw.into_iter().enumerate() {
-            lanes[index % LANES].push(raw);
+        // One lane per sender, in nonce order: anvil's pool does not keep every out-of-order nonce.
+        let mut lanes: HashMap<Address, Vec<Bytes>> = HashMap::new();
+        for (from, raw) in signed.raw {
+            lanes.entry(from).or_default().push(raw);
         }
         let mut tasks = tokio::task::JoinSet::new();
-        for lane in lanes {
+        for lane in lanes.into_values() {
             let provider = self.provider.clone();
             tasks.spawn(async move {
                 for raw in lane {
@@ -236,7 +235,8 @@ impl Market {
 
 /// Transactions signed ahead.
 struct Signed {
-    raw: Vec<Bytes>,
+    /// Sender and signed bytes, in nonce order per sender.
+    raw: Vec<(Address, Bytes)>,
     /// Each sender's next nonce after its last transaction.
     last_nonces: HashMap<Address, u64>,
 }
@@ -678,6 +678,14 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
         .collect();
     let claim = market.send(market.sign(claims).await?).await?;
     let claimed = market.jobs().await?;
+    let unclaimed = claimed.iter().filter(|view| view.record.worker == Address::ZERO).count();
+    if unclaimed > 0 || claimed.len() != open.len() {
+        return Err(Error::Run(format!(
+            "the ceiling run's claims: {unclaimed} of {} jobs unclaimed ({} seen open before)",
+            claimed.len(),
+            open.len()
+        )));
+    }
     let result = Cid::raw_leaf(b"bench").map_err(|e| Error::Run(e.to_string()))?;
     let submits = claimed
         .iter()

@@ -43,6 +43,9 @@ pub struct Report {
     pub runs: Vec<Run>,
     /// Chain-alone ceilings, one per job count.
     pub ceilings: Vec<Ceiling>,
+    /// Ceiling runs that failed, and why.
+    #[serde(default)]
+    pub ceiling_failures: Vec<String>,
     /// Whether `perf` is installed (it is not used: see the profile section).
     pub perf_available: bool,
 }
@@ -294,7 +297,7 @@ impl Report {
                 out,
                 "**Chain-alone ceiling**: the same transaction mix — claim, submit and finalize for each of N \
                  posted jobs — from a bare alloy loop: pre-signed with a local nonce counter, sent together \
-                 16 at a time, one phase after the other; only sending and mining is timed (the posts before \
+                 (each account's in nonce order, the accounts side by side), one phase after the other; only sending and mining is timed (the posts before \
                  and a 2 s time jump before the finalizations are not).\n"
             );
             let _ = writeln!(
@@ -315,6 +318,9 @@ impl Report {
                 );
             }
             out.push('\n');
+        }
+        for failure in &self.ceiling_failures {
+            let _ = writeln!(out, "Ceiling run failed: {failure}\n");
         }
         let _ = writeln!(out, "**Targets** (issue 8):\n");
         let best = self

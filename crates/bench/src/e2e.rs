@@ -137,6 +137,7 @@ impl Market {
                 workerBond: U256::from(ETHER / 200).to(),
                 challengeBond: U256::from(ETHER / 200).to(),
                 arbiterFee: U256::ZERO.to(),
+                auditFee: U256::ZERO.to(),
                 claimDeadline: U256::from(now + 3600).to(),
                 executionTime: 120,
                 challengeWindow: 1,

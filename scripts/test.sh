@@ -29,15 +29,17 @@ forge test --isolate --match-contract Gas --gas-snapshot-check true
 step "README gas table matches the snapshot"
 node tools/gastable.mjs --check
 
-step "example applications on V8 (Deno) and QuickJS-ng, with their functional checks"
-node examples/run.mjs
-
-step "Rust workspace: cargo test (content store, sandboxes, the agent against a real anvil)"
 if ! wait "$cargo_build"; then
   cat "$build_log" >&2
   echo "error: building the Rust tests failed (output above)" >&2
   exit 1
 fi
+
+# Through the product: `jsjob run` and `jsjob-sandbox`, built with the tests above.
+step "example applications through jsjob run on V8 (Deno) and QuickJS-ng, with their functional checks"
+node examples/run.mjs
+
+step "Rust workspace: cargo test (content store, sandboxes, the agent against a real anvil, the devnet end to end)"
 cargo test --locked --workspace
 
 printf '\nall tests passed in %ss\n' "$((SECONDS - start))"

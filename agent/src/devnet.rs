@@ -1,7 +1,7 @@
 //! A throw-away local chain: an anvil child process, the contracts deployed on it by the repository's
 //! forge script, anvil's well-known dev accounts, and time travel.
 //!
-//! Used by `jsjob demo` and the tests; the `devnet` command will build on it.
+//! Used by `jsjob demo`, `jsjob devnet` ([`crate::market`]) and the tests.
 
 use std::{
     path::{Path, PathBuf},
@@ -85,13 +85,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// The private keys of anvil's first dev accounts (mnemonic `test test … junk`, path
 /// `m/44'/60'/0'/0/i`). They are public knowledge and hold ETH only on local dev chains; never use them
 /// anywhere else.
-pub const DEV_KEYS: [&str; 6] = [
+pub const DEV_KEYS: [&str; 10] = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
     "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
     "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
     "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
     "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+    "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+    "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+    "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+    "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
 ];
 
 /// The signer of dev account `index` (`0..DEV_KEYS.len()`).
@@ -108,7 +112,17 @@ const DEPLOY_TIME: Duration = Duration::from_secs(900);
 /// How much of a child's stderr is kept for error messages.
 const KEEP_STDERR: usize = 16 * 1024;
 
-/// A running anvil on a free local port; killed when dropped.
+/// How to start anvil.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AnvilOptions {
+    /// The port on 127.0.0.1 (0: the OS picks a free one).
+    pub port: u16,
+    /// A state file: the chain is loaded from it at start when it exists, and written to it every second
+    /// and when anvil exits, so that a later run continues the same chain.
+    pub state: Option<PathBuf>,
+}
+
+/// A running anvil on a local port; killed when dropped.
 #[derive(Debug)]
 pub struct Anvil {
     child: Child,
@@ -119,8 +133,20 @@ pub struct Anvil {
 impl Anvil {
     /// Starts `anvil --port 0` (the OS picks a free port) and waits until it listens.
     pub async fn spawn(binary: &Path) -> Result<Self> {
-        let mut child = Command::new(binary)
-            .args(["--port", "0", "--host", "127.0.0.1"])
+        Self::spawn_with(binary, &AnvilOptions::default()).await
+    }
+
+    /// Starts anvil as `options` say and waits until it listens. The child is in its own process group
+    /// (a Ctrl-C on the terminal reaches only the parent, which stops it in order) and gets SIGTERM if the
+    /// parent dies.
+    pub async fn spawn_with(binary: &Path, options: &AnvilOptions) -> Result<Self> {
+        let mut command = Command::new(binary);
+        command.args(["--port", &options.port.to_string(), "--host", "127.0.0.1"]);
+        if let Some(state) = &options.state {
+            command.arg("--state").arg(state).args(["--state-interval", "1"]);
+        }
+        crate::market::own_group(&mut command);
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -177,6 +203,16 @@ impl Anvil {
     pub async fn stop(mut self) {
         // Already exited is fine: there is nothing else to do.
         let _ = self.child.kill().await;
+    }
+
+    /// Its process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Asks anvil to exit (SIGTERM: it writes its state file first), waits up to `patience`, then kills it.
+    pub async fn shutdown(mut self, patience: Duration) {
+        crate::market::terminate(&mut self.child, patience).await;
     }
 }
 
@@ -294,6 +330,10 @@ mod tests {
             "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
             "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65",
             "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
+            "0x976EA74026E726554dB657fA54763abd0C3a0aa9",
+            "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955",
+            "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f",
+            "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720",
         ];
         for (i, address) in expected.iter().enumerate() {
             assert_eq!(dev_signer(i).address().to_checksum(None), *address);

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod devnet;
 pub mod exec;
 pub mod keys;
+pub mod market;
 pub mod roles;
 pub mod state;
 pub mod store;

@@ -23,6 +23,10 @@ enum Command {
         #[arg(long)]
         keep_running: bool,
     },
+    /// The whole market on this machine: anvil, the contracts, the content store, W workers and a verifier
+    /// as child processes, the example jobs on both engines in a live table, then a summary (results and
+    /// their checks, payments, bonds slashed, gas per job). Ctrl-C stops everything.
+    Devnet(jsjob::market::DevnetArgs),
     /// The content store (IPFS, Kubo-identical CIDs): add, cat, serve.
     Ipfs {
         #[command(subcommand)]
@@ -60,7 +64,7 @@ impl Command {
     /// Whether logs are JSON lines.
     fn json_logs(&self) -> bool {
         match self {
-            Self::Demo { .. } | Self::Ipfs { .. } | Self::Run { .. } => false,
+            Self::Demo { .. } | Self::Devnet(_) | Self::Ipfs { .. } | Self::Run { .. } => false,
             Self::Worker(args) => args.common.json_logs(),
             Self::Verify(args) => args.common.json_logs(),
             Self::Post(args) => args.common.json_logs(),
@@ -73,7 +77,8 @@ impl Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.command.json_logs());
+    // The devnet draws a table on stdout: its own steps are not logged unless RUST_LOG asks.
+    init_logging(cli.command.json_logs(), matches!(cli.command, Command::Devnet(_)));
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -113,6 +118,11 @@ fn run(cli: Cli) -> eyre::Result<()> {
                     interrupted().await;
                 }
                 anvil.stop().await;
+                Ok(())
+            }
+            Command::Devnet(args) => {
+                let mut out = std::io::stdout();
+                jsjob::market::run(args, interrupted(), &mut out).await.wrap_err("devnet")?;
                 Ok(())
             }
             Command::Ipfs { command } => {
@@ -173,14 +183,13 @@ async fn interrupted() -> &'static str {
 
 /// Logs go to stderr, human-readable or (with `json`) one JSON object a line, filtered by `RUST_LOG`
 /// (`warn`, and `info` for the agent's own steps, when unset), e.g. `RUST_LOG=jsjob=debug`.
-fn init_logging(json: bool) {
+fn init_logging(json: bool, quiet: bool) {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|spec| spec.parse::<tracing_subscriber::filter::Targets>().ok())
         .unwrap_or_else(|| {
-            tracing_subscriber::filter::Targets::new()
-                .with_default(tracing::Level::WARN)
-                .with_target("jsjob::roles", tracing::Level::INFO)
+            let targets = tracing_subscriber::filter::Targets::new().with_default(tracing::Level::WARN);
+            if quiet { targets } else { targets.with_target("jsjob::roles", tracing::Level::INFO) }
         });
     use tracing_subscriber::{layer::SubscriberExt, util::SubscriberInitExt};
     let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);

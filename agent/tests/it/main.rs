@@ -3,6 +3,7 @@
 
 mod anvil;
 mod deno;
+mod devnet;
 mod net;
 mod roles;
 mod tx;

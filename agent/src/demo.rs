@@ -681,7 +681,8 @@ fn short_hash(hash: B256) -> String {
     format!("0x{}…{}", &hex[..6], &hex[60..])
 }
 
-fn thousands(n: u64) -> String {
+/// `163924` → `163,924`, as the demo prints gas (and the benchmark report, its tables).
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

@@ -1,0 +1,761 @@
+//! The market end to end on a local anvil, and the chain-alone ceiling.
+//!
+//! [`work`]: N jobs posted at once (pre-signed, sent together) to a fresh anvil where W real `jsjob worker`
+//! processes are waiting; the bench watches the agency's events every [`WATCH_POLL`] and notes when it
+//! first saw each job posted, submitted and closed. It reads each worker's peak RSS (`VmHWM`) and CPU
+//! time (its own and its reaped children's: the engines) from `/proc` before stopping it, and the
+//! per-phase breakdown from the workers' JSON logs.
+//!
+//! [`ceiling`]: the same transaction mix (claim + submit + finalize per job) from a bare loop: every
+//! transaction pre-signed with a local nonce counter, sent together, one phase after the other; only the
+//! sending and mining is timed.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use alloy::{
+    eips::eip2718::Encodable2718,
+    network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
+    primitives::{Address, B256, Bytes, U256},
+    providers::{DynProvider, Provider},
+    rpc::types::{Filter, TransactionRequest},
+    sol_types::SolEventInterface,
+};
+use jsjob::{
+    chain::{
+        self, Agency, Deployment,
+        bindings::{JobAgencyEvents, JobAgencyInstance},
+        job::{JobSpec, JobView},
+    },
+    cid::Cid,
+    devnet::{self, Anvil, DEV_KEYS},
+    exec::{Engine, Limits, Sandbox},
+    store::{DiskStore, Store},
+    tools::Toolchain,
+};
+use serde::{Deserialize, Serialize};
+use tokio::process::{Child, Command};
+
+use crate::{Error, Result, io, stats};
+
+/// Dev account that deploys.
+const DEPLOYER: usize = 0;
+/// Dev account that posts the jobs.
+const POSTER: usize = 1;
+/// Dev accounts from here on run the workers.
+const FIRST_WORKER: usize = 2;
+/// The most workers the dev accounts allow.
+pub const MAX_WORKERS: usize = DEV_KEYS.len() - FIRST_WORKER;
+/// How often the bench reads the agency's new events.
+pub const WATCH_POLL: Duration = Duration::from_millis(20);
+/// How long the chain may stand still before the bench mines an empty block.
+pub const IDLE_BLOCK: Duration = Duration::from_millis(500);
+/// Gas limit of every pre-signed transaction: above what post, claim, submit and finalize use.
+const GAS_LIMIT: u64 = 300_000;
+/// The jobs' code: trivial, so that the figures are the market's, not the engine's.
+const JOB_CODE: &str = "function jsJobRun(input) { return String(Number(input) * 2); }\n";
+/// 10^18 wei.
+const ETHER: u128 = 1_000_000_000_000_000_000;
+
+/// A fresh anvil with the contracts deployed by the repository's forge script, a working directory and a
+/// content store in it.
+pub struct Market {
+    anvil: Anvil,
+    anvil_pid: Option<u32>,
+    /// The working directory (deployment file, store, agents' databases and logs).
+    pub dir: PathBuf,
+    deployment_file: PathBuf,
+    deployment: Deployment,
+    provider: DynProvider,
+    agency: Agency,
+    store: DiskStore,
+    tools: Toolchain,
+    chain_id: u64,
+    wallet: EthereumWallet,
+}
+
+impl Market {
+    /// Starts anvil and deploys, for the repository at `root`, working in `dir` (emptied first).
+    pub async fn start(root: &Path, dir: PathBuf) -> Result<Self> {
+        let tools = Toolchain::at(root).map_err(|e| Error::Run(e.to_string()))?;
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let before = children_named("anvil");
+        let anvil = Anvil::spawn(&tools.anvil).await?;
+        let anvil_pid = children_named("anvil").into_iter().find(|pid| !before.contains(pid));
+        let provider = chain::connect(anvil.endpoint().clone(), []);
+        let chain_id = provider.get_chain_id().await.map_err(rpc("eth_chainId"))?;
+        let deployment = devnet::deploy(&tools, anvil.endpoint(), chain_id, DEV_KEYS[DEPLOYER], &provider).await?;
+        let deployment_file = dir.join("deployment.json");
+        let written = tools.root.join("deployments").join(format!("{chain_id}.json"));
+        std::fs::copy(&written, &deployment_file).map_err(io(&written))?;
+        let agency = Agency::new(provider.clone(), &deployment);
+        let store = DiskStore::open(dir.join("store"), None)?;
+        let mut wallet = EthereumWallet::from(devnet::dev_signer(0));
+        for index in 1..DEV_KEYS.len() {
+            wallet.register_signer(devnet::dev_signer(index));
+        }
+        Ok(Self {
+            anvil,
+            anvil_pid,
+            dir,
+            deployment_file,
+            deployment,
+            provider,
+            agency,
+            store,
+            tools,
+            chain_id,
+            wallet,
+        })
+    }
+
+    /// Stops anvil.
+    pub async fn stop(self) {
+        self.anvil.stop().await;
+    }
+
+    /// Stores the jobs' code and `jobs` inputs and returns one spec per job (V8, 0.01 ETH, 1 s window).
+    async fn specs(&self, jobs: usize) -> Result<Vec<JobSpec>> {
+        let engine = Sandbox::v8(&self.tools.deno, Limits::default()).await.map_err(|e| Error::Run(e.to_string()))?;
+        let engine = B256::right_padding_from(engine.id().as_bytes());
+        let code = self.store.put(JOB_CODE.as_bytes()).await?;
+        let now = devnet::chain_time(&self.provider).await?;
+        let mut specs = Vec::with_capacity(jobs);
+        for index in 0..jobs {
+            let input = self.store.put(index.to_string().as_bytes()).await?;
+            specs.push(JobSpec {
+                codeCid: Bytes::copy_from_slice(code.as_bytes()),
+                inputCid: Bytes::copy_from_slice(input.as_bytes()),
+                options: Bytes::new(),
+                engine,
+                payment: U256::from(ETHER / 100).to(),
+                workerBond: U256::from(ETHER / 200).to(),
+                challengeBond: U256::from(ETHER / 200).to(),
+                arbiterFee: U256::ZERO.to(),
+                claimDeadline: U256::from(now + 3600).to(),
+                executionTime: 120,
+                challengeWindow: 1,
+                disputeWindow: 60,
+                minReputation: 0,
+                arbiter: self.deployment.trusted_arbiter,
+            });
+        }
+        Ok(specs)
+    }
+
+    fn contract(&self) -> JobAgencyInstance<&DynProvider> {
+        JobAgencyInstance::new(self.deployment.job_agency, &self.provider)
+    }
+
+    fn post_txs(&self, specs: Vec<JobSpec>) -> Vec<TransactionRequest> {
+        let poster = devnet::dev_signer(POSTER).address();
+        specs
+            .into_iter()
+            .map(|spec| {
+                let payment = U256::from(spec.payment);
+                self.contract().post(spec).from(poster).value(payment).into_transaction_request()
+            })
+            .collect()
+    }
+
+    /// Signs `txs` with a local nonce counter per sender (starting at its pending count), ahead of sending.
+    async fn sign(&self, txs: Vec<TransactionRequest>) -> Result<Signed> {
+        let fees = self.provider.estimate_eip1559_fees().await.map_err(rpc("eth_feeHistory"))?;
+        let mut next: HashMap<Address, u64> = HashMap::new();
+        let mut raw = Vec::with_capacity(txs.len());
+        for mut tx in txs {
+            let from = tx.from.ok_or_else(|| Error::Run("a transaction without `from`".into()))?;
+            let nonce = match next.get(&from) {
+                Some(nonce) => *nonce,
+                None => {
+                    self.provider.get_transaction_count(from).pending().await.map_err(rpc("eth_getTransactionCount"))?
+                }
+            };
+            next.insert(from, nonce + 1);
+            tx.set_nonce(nonce);
+            tx.set_gas_limit(GAS_LIMIT);
+            // Twice the estimate: the base fee moves while thousands of transactions are mined.
+            tx.set_max_fee_per_gas(fees.max_fee_per_gas * 2);
+            tx.set_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+            tx.set_chain_id(self.chain_id);
+            let envelope = tx.build(&self.wallet).await.map_err(|e| Error::Run(format!("cannot sign: {e}")))?;
+            raw.push((from, Bytes::from(envelope.encoded_2718())));
+        }
+        Ok(Signed { raw, last_nonces: next })
+    }
+
+    /// Sends signed transactions, each sender's in order and the senders side by side, and waits until every sender's transactions are
+    /// mined (its mined nonce reached its last one). Returns how long that took.
+    async fn send(&self, signed: Signed) -> Result<Duration> {
+        let started = Instant::now();
+        // One lane per sender, in nonce order: anvil's pool does not keep every out-of-order nonce.
+        let mut lanes: HashMap<Address, Vec<Bytes>> = HashMap::new();
+        for (from, raw) in signed.raw {
+            lanes.entry(from).or_default().push(raw);
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for lane in lanes.into_values() {
+            let provider = self.provider.clone();
+            tasks.spawn(async move {
+                for raw in lane {
+                    // Mined-ness is checked below by the senders' nonces, not per transaction.
+                    let _pending = provider.send_raw_transaction(&raw).await.map_err(rpc("eth_sendRawTransaction"))?;
+                }
+                Ok::<_, Error>(())
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            joined.map_err(|e| Error::Run(format!("a sending task failed: {e}")))??;
+        }
+        for (from, next) in signed.last_nonces {
+            loop {
+                let mined =
+                    self.provider.get_transaction_count(from).latest().await.map_err(rpc("eth_getTransactionCount"))?;
+                if mined >= next {
+                    break;
+                }
+                if started.elapsed() > Duration::from_secs(600) {
+                    return Err(Error::Run(format!("{from}'s transactions were not mined within 600 s")));
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        Ok(started.elapsed())
+    }
+
+    async fn jobs(&self) -> Result<Vec<JobView>> {
+        Ok(self.agency.jobs().await?.into_values().collect())
+    }
+}
+
+/// Transactions signed ahead.
+struct Signed {
+    /// Sender and signed bytes, in nonce order per sender.
+    raw: Vec<(Address, Bytes)>,
+    /// Each sender's next nonce after its last transaction.
+    last_nonces: HashMap<Address, u64>,
+}
+
+fn rpc(method: &'static str) -> impl FnOnce(alloy::transports::TransportError) -> Error {
+    move |source| Error::Rpc { method, source: Box::new(source) }
+}
+
+/// How the workers of a run are set up.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerSettings {
+    /// `chain.poll_interval_ms`.
+    pub poll_ms: u64,
+    /// `worker.max_jobs`.
+    pub max_jobs: usize,
+    /// The `jsjob` binary they run, as the report names it (its build profile shows in the path).
+    pub binary: String,
+}
+
+/// One end-to-end run's figures. Times are seconds from the moment the posts started to be sent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// Jobs posted.
+    pub jobs: usize,
+    /// `jsjob worker` processes.
+    pub workers: usize,
+    /// When the last post was seen on chain.
+    pub all_posted_s: f64,
+    /// When the last result was seen submitted (`None`: not all were).
+    pub all_submitted_s: Option<f64>,
+    /// When the last job was seen closed (`None`: not all were).
+    pub all_final_s: Option<f64>,
+    /// Jobs seen closed.
+    pub closed: usize,
+    /// Closed jobs per second, over the time to the last close.
+    pub jobs_per_s: f64,
+    /// Median seconds from a job's post to its result's submission.
+    pub latency_p50_s: Option<f64>,
+    /// 99th percentile of the same.
+    pub latency_p99_s: Option<f64>,
+    /// Transactions the workers sent (claims that lost a race, withdrawals included), per job.
+    pub worker_tx_per_job: f64,
+    /// Claims that failed (lost to another worker), from the workers' logs.
+    pub claims_refused: usize,
+    /// Each worker's peak resident memory (`VmHWM`), MiB.
+    pub peak_rss_mib: Vec<f64>,
+    /// CPU seconds of the workers themselves, per job.
+    pub agent_cpu_ms_per_job: f64,
+    /// CPU seconds of the engines the workers ran (their reaped children), per job.
+    pub engine_cpu_ms_per_job: f64,
+    /// CPU seconds of anvil, per job (`None`: its process was not found).
+    pub anvil_cpu_ms_per_job: Option<f64>,
+    /// Median seconds of each phase of a job, from the workers' logs and the bench's watch.
+    pub phases: Phases,
+}
+
+/// Where a job's time goes, medians in seconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phases {
+    /// Post seen → the worker logged its claim mined (a poll, a free slot, fetching the content, the claim).
+    pub to_claimed: Option<f64>,
+    /// Claim → the worker logged the run done and its output stored.
+    pub run: Option<f64>,
+    /// Run → the worker logged the submission mined.
+    pub submit: Option<f64>,
+    /// Submission → the bench saw the job closed (the 1 s challenge window, a poll, the finalize).
+    pub settle: Option<f64>,
+}
+
+/// Runs `jobs` jobs through `workers` `jsjob worker` processes (the binary `jsjob`) on `market`, waiting
+/// at most `patience` for them all to close.
+pub async fn work(
+    market: &Market,
+    jsjob: &Path,
+    jobs: usize,
+    workers: usize,
+    settings: &WorkerSettings,
+    patience: Duration,
+) -> Result<Run> {
+    if !(1..=MAX_WORKERS).contains(&workers) {
+        return Err(Error::Run(format!("{workers} workers: the dev accounts allow 1 to {MAX_WORKERS}")));
+    }
+    if !jsjob.is_file() {
+        return Err(Error::Run(format!("{} is missing: build it (cargo build --release -p jsjob)", jsjob.display())));
+    }
+    let config = market.dir.join("agent.toml");
+    let text = format!(
+        "[chain]\npoll_interval_ms = {}\n[worker]\nmax_jobs = {}\n[log]\njson = true\n",
+        settings.poll_ms, settings.max_jobs
+    );
+    std::fs::write(&config, text).map_err(io(&config))?;
+    let mut agents = Vec::new();
+    for index in 0..workers {
+        agents.push(Worker::spawn(market, jsjob, &config, index)?);
+    }
+    for agent in &mut agents {
+        agent.wait_started().await?;
+    }
+    let specs = market.specs(jobs).await?;
+    let signed = market.sign(market.post_txs(specs)).await?;
+    let from_block = market.provider.get_block_number().await.map_err(rpc("eth_blockNumber"))? + 1;
+    let t0 = SystemTime::now();
+    let (sent, seen) = tokio::join!(market.send(signed), watch(market, from_block, jobs, patience));
+    sent?;
+    let seen = seen?;
+    let mut usages = Vec::new();
+    for agent in &agents {
+        usages.push(agent.pid.and_then(usage).unwrap_or_default());
+    }
+    let anvil = market.anvil_pid.and_then(usage);
+    let mut worker_txs = 0;
+    for index in 0..workers {
+        let account = devnet::dev_signer(FIRST_WORKER + index).address();
+        worker_txs +=
+            market.provider.get_transaction_count(account).latest().await.map_err(rpc("eth_getTransactionCount"))?;
+    }
+    let mut logs = Vec::new();
+    for agent in &mut agents {
+        agent.stop().await;
+        logs.push(std::fs::read_to_string(&agent.log).map_err(io(&agent.log))?);
+    }
+    let marks = LogMarks::parse(&logs);
+    Ok(summarise(t0, jobs, workers, &seen, &marks, &usages, anvil, worker_txs))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn summarise(
+    t0: SystemTime,
+    jobs: usize,
+    workers: usize,
+    seen: &Seen,
+    marks: &LogMarks,
+    usages: &[Usage],
+    anvil: Option<Usage>,
+    worker_txs: u64,
+) -> Run {
+    let since = |at: &SystemTime| at.duration_since(t0).unwrap_or_default().as_secs_f64();
+    let last = |times: &HashMap<U256, SystemTime>, need: usize| {
+        (times.len() >= need).then(|| times.values().map(since).fold(0.0, f64::max))
+    };
+    let all_final_s = last(&seen.closed, jobs);
+    let closed = seen.closed.len();
+    let until_last_close = seen.closed.values().map(since).fold(0.0, f64::max);
+    let latencies: Vec<f64> = seen
+        .submitted
+        .iter()
+        .filter_map(|(id, at)| Some(at.duration_since(*seen.posted.get(id)?).ok()?.as_secs_f64()))
+        .collect();
+    let between = |from: &HashMap<U256, SystemTime>, to: &HashMap<String, SystemTime>| {
+        let spans: Vec<f64> = from
+            .iter()
+            .filter_map(|(id, at)| Some(to.get(&jsjob::roles::short(*id))?.duration_since(*at).ok()?.as_secs_f64()))
+            .collect();
+        stats::median(&spans)
+    };
+    let between_marks = |from: &HashMap<String, SystemTime>, to: &HashMap<String, SystemTime>| {
+        let spans: Vec<f64> =
+            from.iter().filter_map(|(id, at)| Some(to.get(id)?.duration_since(*at).ok()?.as_secs_f64())).collect();
+        stats::median(&spans)
+    };
+    let settle: Vec<f64> = seen
+        .closed
+        .iter()
+        .filter_map(|(id, at)| {
+            Some(at.duration_since(*marks.submitted.get(&jsjob::roles::short(*id))?).ok()?.as_secs_f64())
+        })
+        .collect();
+    let per_job = |seconds: f64| seconds * 1000.0 / jobs.max(1) as f64;
+    Run {
+        jobs,
+        workers,
+        all_posted_s: seen.posted.values().map(since).fold(0.0, f64::max),
+        all_submitted_s: last(&seen.submitted, jobs),
+        all_final_s,
+        closed,
+        jobs_per_s: if until_last_close > 0.0 { closed as f64 / until_last_close } else { 0.0 },
+        latency_p50_s: stats::percentile(&latencies, 50.0),
+        latency_p99_s: stats::percentile(&latencies, 99.0),
+        worker_tx_per_job: worker_txs as f64 / jobs.max(1) as f64,
+        claims_refused: marks.claims_refused,
+        peak_rss_mib: usages.iter().map(|u| u.peak_rss_mib).collect(),
+        agent_cpu_ms_per_job: per_job(usages.iter().map(|u| u.cpu_s).sum()),
+        engine_cpu_ms_per_job: per_job(usages.iter().map(|u| u.children_cpu_s).sum()),
+        anvil_cpu_ms_per_job: anvil.map(|u| per_job(u.cpu_s)),
+        phases: Phases {
+            to_claimed: between(&seen.posted, &marks.claimed),
+            run: between_marks(&marks.claimed, &marks.ran),
+            submit: between_marks(&marks.ran, &marks.submitted),
+            settle: stats::median(&settle),
+        },
+    }
+}
+
+/// When the bench first saw each job's events.
+#[derive(Debug, Default)]
+struct Seen {
+    posted: HashMap<U256, SystemTime>,
+    submitted: HashMap<U256, SystemTime>,
+    closed: HashMap<U256, SystemTime>,
+}
+
+/// Reads the agency's events from `from_block` every [`WATCH_POLL`] until `jobs` jobs closed or `patience`
+/// has passed.
+async fn watch(market: &Market, from_block: u64, jobs: usize, patience: Duration) -> Result<Seen> {
+    let started = Instant::now();
+    let mut seen = Seen::default();
+    let mut from = from_block;
+    let mut last_block = Instant::now();
+    while seen.closed.len() < jobs && started.elapsed() < patience {
+        let mut latest = market.provider.get_block_number().await.map_err(rpc("eth_blockNumber"))?;
+        if latest < from && last_block.elapsed() >= IDLE_BLOCK {
+            // Automine mines only on a transaction: without blocks the chain's clock stands still and no
+            // challenge window would ever end. A live chain makes blocks anyway; so does the bench.
+            let _: serde_json::Value =
+                market.provider.raw_request("evm_mine".into(), ()).await.map_err(rpc("evm_mine"))?;
+            latest = market.provider.get_block_number().await.map_err(rpc("eth_blockNumber"))?;
+        }
+        if latest >= from {
+            last_block = Instant::now();
+            let filter = Filter::new().address(market.deployment.job_agency).from_block(from).to_block(latest);
+            let logs = market.provider.get_logs(&filter).await.map_err(rpc("eth_getLogs"))?;
+            let now = SystemTime::now();
+            for log in logs {
+                let event = JobAgencyEvents::decode_log(&log.inner)
+                    .map_err(|e| Error::Run(format!("an agency log does not decode: {e}")))?
+                    .data;
+                let (times, id) = match event {
+                    JobAgencyEvents::JobPosted(e) => (&mut seen.posted, e.jobId),
+                    JobAgencyEvents::ResultSubmitted(e) => (&mut seen.submitted, e.jobId),
+                    JobAgencyEvents::JobClosed(e) => (&mut seen.closed, e.jobId),
+                    _ => continue,
+                };
+                times.entry(id).or_insert(now);
+            }
+            from = latest + 1;
+        }
+        tokio::time::sleep(WATCH_POLL).await;
+    }
+    Ok(seen)
+}
+
+/// What the workers' JSON logs say: when each job (by its short id) was claimed, ran and was submitted.
+#[derive(Debug, Default)]
+struct LogMarks {
+    claimed: HashMap<String, SystemTime>,
+    ran: HashMap<String, SystemTime>,
+    submitted: HashMap<String, SystemTime>,
+    claims_refused: usize,
+}
+
+impl LogMarks {
+    fn parse(logs: &[String]) -> Self {
+        let mut marks = Self::default();
+        for line in logs.iter().flat_map(|log| log.lines()) {
+            let Ok(entry) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+            let fields = &entry["fields"];
+            let (Some(message), Some(job)) = (fields["message"].as_str(), fields["job"].as_str()) else { continue };
+            let Some(at) = entry["timestamp"].as_str().and_then(parse_timestamp) else { continue };
+            let times = match message {
+                "claimed" => &mut marks.claimed,
+                "ran the job" => &mut marks.ran,
+                "submitted" => &mut marks.submitted,
+                "claim refused" => {
+                    marks.claims_refused += 1;
+                    continue;
+                }
+                _ => continue,
+            };
+            times.entry(job.to_owned()).or_insert(at);
+        }
+        marks
+    }
+}
+
+/// `2026-11-25T04:01:02.123456Z` (tracing-subscriber's JSON timestamp, UTC) as a time.
+fn parse_timestamp(text: &str) -> Option<SystemTime> {
+    let text = text.strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let mut date = date.splitn(3, '-').map(|part| part.parse::<i64>());
+    let (year, month, day) = (date.next()?.ok()?, date.next()?.ok()?, date.next()?.ok()?);
+    let mut time = time.splitn(3, ':');
+    let (hours, minutes): (i64, i64) = (time.next()?.parse().ok()?, time.next()?.parse().ok()?);
+    let seconds: f64 = time.next()?.parse().ok()?;
+    // Days from 1970-01-01 to the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let whole = days * 86_400 + hours * 3600 + minutes * 60;
+    let secs = whole as f64 + seconds;
+    (secs >= 0.0).then(|| UNIX_EPOCH + Duration::from_secs_f64(secs))
+}
+
+/// A running `jsjob worker`.
+struct Worker {
+    child: Child,
+    pid: Option<u32>,
+    log: PathBuf,
+}
+
+impl Worker {
+    fn spawn(market: &Market, jsjob: &Path, config: &Path, index: usize) -> Result<Self> {
+        let log = market.dir.join(format!("worker{index}.log"));
+        let file = std::fs::File::create(&log).map_err(io(&log))?;
+        let child = Command::new(jsjob)
+            .current_dir(&market.dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("JSJOB_RPC", market.anvil.endpoint().as_str())
+            .env("JSJOB_DEPLOYMENT", &market.deployment_file)
+            .env("JSJOB_STORE", market.dir.join("store"))
+            .env("JSJOB_DB", market.dir.join(format!("worker{index}.redb")))
+            .env("JSJOB_DENO", &market.tools.deno)
+            .env("JSJOB_CONFIG", config)
+            .env("JSJOB_PRIVATE_KEY", DEV_KEYS[FIRST_WORKER + index])
+            .args(["worker", "--confirmations", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(file)
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| Error::Run(format!("cannot start {}: {e}", jsjob.display())))?;
+        Ok(Self { pid: child.id(), child, log })
+    }
+
+    /// Waits until the worker logged that it started (its engines are up).
+    async fn wait_started(&mut self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if log.contains("worker started") {
+                return Ok(());
+            }
+            if Instant::now() > deadline || !matches!(self.child.try_wait(), Ok(None)) {
+                return Err(Error::Run(format!("a worker did not start; its log:\n{log}")));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// SIGTERM, then SIGKILL if it has not stopped within 30 s.
+    async fn stop(&mut self) {
+        if let Some(pid) = self.pid {
+            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
+        }
+        if tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await.is_err() {
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+/// A process's resource use from `/proc`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Usage {
+    peak_rss_mib: f64,
+    cpu_s: f64,
+    children_cpu_s: f64,
+}
+
+/// `VmHWM` and the CPU times of process `pid`, while it runs.
+fn usage(pid: u32) -> Option<Usage> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let hwm_kib: f64 =
+        status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.split_whitespace().next()?.parse().ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name: state is field 3, so utime (14) is index 11 here.
+    let fields: Vec<f64> = stat.rsplit_once(')')?.1.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+    let tick = clock_ticks();
+    Some(Usage {
+        peak_rss_mib: hwm_kib / 1024.0,
+        cpu_s: (fields.get(11)? + fields.get(12)?) / tick,
+        children_cpu_s: (fields.get(13)? + fields.get(14)?) / tick,
+    })
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`; 100 when it cannot say).
+fn clock_ticks() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// The pids of this process's children named `name`.
+fn children_named(name: &str) -> Vec<u32> {
+    let me = std::process::id().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+            let Some((head, rest)) = stat.rsplit_once(')') else { return false };
+            let comm = head.split_once('(').map_or("", |(_, comm)| comm);
+            comm == name && rest.split_whitespace().nth(1) == Some(me.as_str())
+        })
+        .collect()
+}
+
+/// The chain-alone ceiling: the same transactions the workers send for `jobs` jobs, from a bare loop.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ceiling {
+    /// Jobs.
+    pub jobs: usize,
+    /// Sending accounts (the jobs split among them).
+    pub senders: usize,
+    /// Transactions timed: claim + submit + finalize per job.
+    pub txs: usize,
+    /// Claims per second.
+    pub claim_tx_per_s: f64,
+    /// Submissions per second.
+    pub submit_tx_per_s: f64,
+    /// Finalizations per second.
+    pub finalize_tx_per_s: f64,
+    /// All three phases: transactions per second.
+    pub tx_per_s: f64,
+    /// The same as jobs per second (three transactions a job).
+    pub jobs_per_s: f64,
+}
+
+/// Measures the ceiling on `market` with `jobs` jobs, claimed by `senders` worker accounts.
+pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Ceiling> {
+    let senders = senders.clamp(1, MAX_WORKERS);
+    let worker = |index: usize| devnet::dev_signer(FIRST_WORKER + index % senders).address();
+    let specs = market.specs(jobs).await?;
+    market.send(market.sign(market.post_txs(specs)).await?).await?;
+    let open = market.jobs().await?;
+    let claims = open
+        .iter()
+        .enumerate()
+        .map(|(i, view)| {
+            let bond = U256::from(view.record.workerBond);
+            market.contract().claim(view.id, view.record.clone()).from(worker(i)).value(bond).into_transaction_request()
+        })
+        .collect();
+    let claim = market.send(market.sign(claims).await?).await?;
+    let claimed = market.jobs().await?;
+    let unclaimed = claimed.iter().filter(|view| view.record.worker == Address::ZERO).count();
+    if unclaimed > 0 || claimed.len() != open.len() {
+        return Err(Error::Run(format!(
+            "the ceiling run's claims: {unclaimed} of {} jobs unclaimed ({} seen open before)",
+            claimed.len(),
+            open.len()
+        )));
+    }
+    let result = Cid::raw_leaf(b"bench").map_err(|e| Error::Run(e.to_string()))?;
+    let submits = claimed
+        .iter()
+        .map(|view| {
+            let cid = Bytes::copy_from_slice(result.as_bytes());
+            market
+                .contract()
+                .submit(view.id, view.record.clone(), cid)
+                .from(view.record.worker)
+                .into_transaction_request()
+        })
+        .collect();
+    let submit = market.send(market.sign(submits).await?).await?;
+    // Past the 1 s challenge window (not timed).
+    devnet::advance_time(&market.provider, 2).await?;
+    let submitted = market.jobs().await?;
+    let finalizes = submitted
+        .iter()
+        .map(|view| {
+            market.contract().finalize(view.id, view.record.clone()).from(view.record.worker).into_transaction_request()
+        })
+        .collect();
+    let finalize = market.send(market.sign(finalizes).await?).await?;
+    let closed = market.jobs().await?.iter().filter(|view| view.outcome.is_some()).count();
+    if closed != jobs {
+        return Err(Error::Run(format!("the ceiling run closed {closed} of {jobs} jobs: some transactions failed")));
+    }
+    let rate = |elapsed: Duration| jobs as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
+    let total = (claim + submit + finalize).as_secs_f64().max(f64::EPSILON);
+    Ok(Ceiling {
+        jobs,
+        senders,
+        txs: 3 * jobs,
+        claim_tx_per_s: rate(claim),
+        submit_tx_per_s: rate(submit),
+        finalize_tx_per_s: rate(finalize),
+        tx_per_s: (3 * jobs) as f64 / total,
+        jobs_per_s: jobs as f64 / total,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_tracing_timestamps_as_utc() {
+        let at = parse_timestamp("2026-11-25T04:01:02.5Z").expect("a timestamp");
+        assert_eq!(at.duration_since(UNIX_EPOCH).expect("after 1970").as_secs_f64(), 1_795_579_262.5);
+        assert_eq!(parse_timestamp("1970-01-01T00:00:00Z"), Some(UNIX_EPOCH));
+        assert_eq!(parse_timestamp("yesterday"), None);
+    }
+
+    #[test]
+    fn log_marks_take_the_first_of_each_step() {
+        let logs = [
+            r#"{"timestamp":"2026-11-25T04:00:01Z","level":"INFO","fields":{"message":"claimed","job":"0x01020304"}}"#,
+            r#"{"timestamp":"2026-11-25T04:00:02Z","level":"INFO","fields":{"message":"claimed","job":"0x01020304"}}"#,
+            r#"{"timestamp":"2026-11-25T04:00:03Z","level":"INFO","fields":{"message":"claim refused","job":"0x0a"}}"#,
+            "not json",
+        ]
+        .join("\n");
+        let marks = LogMarks::parse(&[logs]);
+        assert_eq!(marks.claimed.get("0x01020304"), parse_timestamp("2026-11-25T04:00:01Z").as_ref());
+        assert_eq!(marks.claims_refused, 1);
+    }
+
+    #[test]
+    fn usage_of_this_process() {
+        let mine = usage(std::process::id()).expect("/proc of this process");
+        assert!(mine.peak_rss_mib > 1.0, "{mine:?}");
+    }
+}

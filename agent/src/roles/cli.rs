@@ -18,9 +18,12 @@ pub struct CommonArgs {
     /// Config file (TOML); see the settings table in agent/README.md.
     #[arg(long, env = "JSJOB_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// JSON-RPC endpoint.
+    /// JSON-RPC endpoint: http://, https://, ws:// or wss://.
     #[arg(long, env = "JSJOB_RPC", value_name = "URL")]
     pub rpc: Option<String>,
+    /// Extra CA certificates (PEM) trusted for an https:// endpoint.
+    #[arg(long, env = "JSJOB_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
     /// Expected chain id.
     #[arg(long, env = "JSJOB_CHAIN_ID")]
     pub chain_id: Option<u64>,
@@ -55,6 +58,7 @@ impl CommonArgs {
     pub fn config(&self) -> Result<Config> {
         let overrides = Overrides {
             rpc: self.rpc.clone(),
+            ca_file: self.ca_file.clone(),
             chain_id: self.chain_id,
             deployment: self.deployment.clone(),
             confirmations: self.confirmations,

@@ -186,7 +186,7 @@ impl Error {
         }
     }
 
-    fn rpc(action: &'static str) -> impl FnOnce(TransportError) -> Self {
+    pub(crate) fn rpc(action: &'static str) -> impl FnOnce(TransportError) -> Self {
         move |source| Self::Rpc { action, source: Box::new(source) }
     }
 }

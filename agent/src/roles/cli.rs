@@ -174,7 +174,8 @@ pub struct StatusArgs {
     /// A job id (every job when omitted).
     pub job: Option<String>,
     /// Also show what this agent's state database records: each job's role, step, bond and payout, the
-    /// bonds locked and the withdrawals (the agent using the database must be stopped).
+    /// bonds locked and the withdrawals, and the jury duty's totals (stake, rewards for disputes and for
+    /// audits, slashes, withdrawals); the agent using the database must be stopped.
     #[arg(long)]
     pub local: bool,
 }
@@ -324,11 +325,21 @@ pub async fn status(args: StatusArgs, say: &mut (dyn FnMut(&str) + Send)) -> Res
                 format_eth(entry.payout)
             ));
         }
-        let withdrawn = state.ledger()?.iter().filter(|e| e.kind == "withdraw").fold(U256::ZERO, |a, e| a + e.amount);
+        let totals = state.ledger_totals()?;
+        let total = |kind: &str| format_eth(totals.get(kind).copied().unwrap_or_default());
         say(&format!(
             "local: bonds locked {} ETH, withdrawn {} ETH",
             format_eth(state.bonds_locked()?),
-            format_eth(withdrawn)
+            total("withdraw")
+        ));
+        say(&format!(
+            "local jury: staked {} ETH, unstaked {} ETH, jury rewards {} ETH, audit rewards {} ETH, slashed {} ETH, withdrawn {} ETH",
+            total("stake"),
+            total("unstake"),
+            total("jury-reward"),
+            total("audit-reward"),
+            total("jury-slash"),
+            total("jury-withdraw")
         ));
     }
     Ok(())

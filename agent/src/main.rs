@@ -82,18 +82,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            // One line: the error and its causes, outermost first, each said once (a message that already
-            // quotes its cause is not followed by it again).
-            let mut line = String::new();
-            for cause in error.chain().map(ToString::to_string) {
-                if !line.contains(&cause) {
-                    if !line.is_empty() {
-                        line.push_str(": ");
-                    }
-                    line.push_str(&cause);
-                }
-            }
-            eprintln!("error: {line}");
+            // One line: the error and its causes, outermost first, each said once.
+            let error: &(dyn std::error::Error + 'static) = error.as_ref();
+            eprintln!("error: {}", jsjob::report::one_line(error));
             ExitCode::FAILURE
         }
     }

@@ -97,11 +97,10 @@ impl HttpsTransport {
 /// error (Connect)"; the reason, such as a certificate from an unknown issuer, is further down), with what
 /// to do when TLS refused the node's certificate.
 fn failed(error: &(dyn std::error::Error + 'static)) -> TransportError {
-    let mut line = error.to_string();
+    let mut line = crate::report::one_line(error);
     let mut refused = false;
-    let mut source = error.source();
+    let mut source = Some(error);
     while let Some(cause) = source {
-        line.push_str(&format!(": {cause}"));
         refused |= matches!(rustls_error(cause), Some(rustls::Error::InvalidCertificate(_)));
         source = cause.source();
     }

@@ -212,15 +212,27 @@ fn job_id(text: &str) -> Result<U256> {
     U256::from_str(text.trim()).map_err(|_| Error::Usage(format!("{text:?} is not a job id (0x… hex or decimal)")))
 }
 
-fn eth(what: &'static str, text: &str) -> Result<U256> {
-    Ok(config::eth(what, text)?)
+/// `--max-jobs`, refused at 0 as `worker.max_jobs` and `verify.max_jobs` are.
+fn at_least_one(max_jobs: usize) -> Result<usize> {
+    if max_jobs == 0 {
+        return Err(Error::Usage("--max-jobs must be at least 1".into()));
+    }
+    Ok(max_jobs)
+}
+
+/// A flag's ETH amount; refused as a usage error naming the flag.
+fn eth(flag: &'static str, text: &str) -> Result<U256> {
+    config::eth(flag, text).map_err(|error| match error {
+        config::Error::Value { message, .. } => Error::Usage(format!("{flag} {message}")),
+        other => other.into(),
+    })
 }
 
 /// `jsjob worker`: works jobs until `stop`.
 pub async fn worker(args: WorkerArgs, stop: impl Future<Output = ()>) -> Result<()> {
     let mut config = args.common.config()?;
     if let Some(max_jobs) = args.max_jobs {
-        config.worker.max_jobs = max_jobs.max(1);
+        config.worker.max_jobs = at_least_one(max_jobs)?;
     }
     let session = Arc::new(Session::connect(config, true).await?);
     worker::run(session, stop).await
@@ -241,7 +253,7 @@ pub async fn verify(
     }
     config.verify.juror |= args.juror;
     if let Some(max_jobs) = args.max_jobs {
-        config.verify.max_jobs = Some(max_jobs.max(1));
+        config.verify.max_jobs = Some(at_least_one(max_jobs)?);
     }
     let session = Arc::new(Session::connect(config, true).await?);
     if args.leave {

@@ -184,8 +184,10 @@ impl Session {
             .rpc
             .parse()
             .map_err(|e| Error::Unreachable { url: config.chain.rpc.clone(), reason: format!("not a URL: {e}") })?;
-        let unreachable =
-            |e: &dyn std::fmt::Display| Error::Unreachable { url: url.to_string(), reason: e.to_string() };
+        let unreachable = |e: &alloy::transports::TransportError| Error::Unreachable {
+            url: url.to_string(),
+            reason: crate::report::one_line(e),
+        };
         let provider =
             chain::connect_endpoint(url.clone(), config.chain.ca_file.as_deref()).await.map_err(|e| match e {
                 chain::Error::Rpc { source, .. } => unreachable(&source),

@@ -399,7 +399,7 @@ const fn setting(
 }
 
 /// Every setting, in the README's order. The environment variables and flags named here are the ones
-/// the `jsjob` command line declares (checked by a test of the binary's `--help`).
+/// the `jsjob` command line declares (checked by a test in `roles::cli`).
 pub const SETTINGS: &[Setting] = &[
     setting(
         "chain.rpc",

@@ -48,11 +48,12 @@ enum Command {
     },
     /// Watch the agency and work jobs for pay: claim, run, submit, finalize, withdraw.
     Worker(jsjob::roles::cli::WorkerArgs),
-    /// Re-run submitted jobs and challenge wrong results.
+    /// Re-run submitted jobs and challenge wrong results; with --juror also judge the jury's disputes and run
+    /// its audits (--leave: leave the jury).
     Verify(jsjob::roles::cli::VerifyArgs),
     /// Post a job (CODE and INPUT are files or CIDs); prints its id.
     Post(jsjob::roles::cli::PostArgs),
-    /// Show the agency's jobs (or one) and the account's credit.
+    /// Show the agency's jobs (or one) and the account's credit; with --local, this agent's own records.
     Status(jsjob::roles::cli::StatusArgs),
     /// Print (or save) a job's result, verified against its CID.
     Result(jsjob::roles::cli::ResultArgs),

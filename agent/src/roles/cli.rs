@@ -151,7 +151,8 @@ pub struct PostArgs {
     /// Seconds the arbiter has to rule on a dispute.
     #[arg(long, default_value_t = 86_400)]
     pub dispute_window: u32,
-    /// Engine build id (the local V8 build, such as v8/deno-2.9.6, when unset).
+    /// Engine build id (when unset, the first local engine of worker.engines: the pinned V8 build, such as
+    /// v8/deno-2.9.6, unless that list leaves it out).
     #[arg(long)]
     pub engine: Option<String>,
     /// Arbiter (the deployment's trusted arbiter when unset).
@@ -267,7 +268,9 @@ pub async fn post(args: PostArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<
     let session = Session::connect(args.common.config()?, true).await?;
     let engine = match args.engine {
         Some(engine) => engine,
-        None => session.engines(0).await?.ids().first().map(|id| (*id).to_owned()).unwrap_or_default(),
+        None => session.engines(0).await?.ids().first().map(|id| (*id).to_owned()).ok_or_else(|| {
+            Error::Usage("no local engine is left by worker.engines: name the job's engine with --engine".into())
+        })?,
     };
     let bond = eth("--bond", &args.bond)?;
     let terms = poster::Terms {
@@ -389,4 +392,29 @@ pub async fn withdraw(args: WithdrawArgs, say: &mut (dyn FnMut(&str) + Send)) ->
     let amount = session.withdraw_above(None, U256::ZERO).await?;
     say(&format!("withdrew {} ETH to {account}", format_eth(amount)));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Args;
+
+    use super::*;
+
+    /// Every flag and variable `config::SETTINGS` (and so the README's table) names is the one the command
+    /// line declares for it (`jsjob verify` takes them all: the common flags and `--juror`).
+    #[test]
+    fn the_settings_flags_and_variables_are_declared() {
+        let command = VerifyArgs::augment_args(clap::Command::new("verify"));
+        for setting in config::SETTINGS {
+            let Some(flag) = setting.flag else {
+                assert_eq!(setting.env, None, "{}: a variable without a flag", setting.key);
+                continue;
+            };
+            let arg = command
+                .get_arguments()
+                .find(|arg| arg.get_long() == flag.strip_prefix("--"))
+                .unwrap_or_else(|| panic!("{}: {flag} is not declared", setting.key));
+            assert_eq!(arg.get_env().and_then(|env| env.to_str()), setting.env, "{}", setting.key);
+        }
+    }
 }

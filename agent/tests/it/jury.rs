@@ -82,6 +82,7 @@ async fn jury_of_three_upholds_the_challenger_and_a_killed_juror_reveals_after_r
     assert!(ok && stdout.contains("left the jury pool"), "{stdout}{stderr}");
     let (ok, _, stderr) = juror_run(&net, JURORS[1], &["verify", "--leave"]).await;
     assert!(!ok && stderr.contains("JuryArbiter_CoolingDown(unstakeAt: "), "{stderr}");
+    assert!(stderr.contains("run `jsjob verify --leave` again from chain time"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     jsjob::devnet::advance_time(&net.provider, 7 * 24 * 3600 + 1).await.expect("time travel");
     let (ok, stdout, stderr) = juror_run(&net, JURORS[1], &["verify", "--leave"]).await;

@@ -339,7 +339,17 @@ pub async fn leave(session: &Session, say: &mut (dyn FnMut(&str) + Send)) -> Res
         ));
     } else if standing.stake != 0 {
         let amount = U256::from(standing.stake);
-        let sent = jury.unstake(me).await?;
+        let sent = jury.unstake(me).await.map_err(|error| match error.revert().map(|revert| revert.name()) {
+            Some("JuryArbiter_CoolingDown") => Error::Usage(format!(
+                "the jury's cooldown is not over ({error}): run `jsjob verify --leave` again from chain time {}",
+                standing.unstakeAt
+            )),
+            Some("JuryArbiter_StillDrawn") => Error::Usage(format!(
+                "this account still sits on an open dispute ({error}): keep `jsjob verify --juror` running until it \
+                 ends, then run `jsjob verify --leave` again"
+            )),
+            _ => error.into(),
+        })?;
         record("unstake", amount, sent.hash)?;
         say(&format!("unstaked {} ETH (tx {})", format_eth(amount), sent.hash));
     } else {

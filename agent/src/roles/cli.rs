@@ -236,7 +236,28 @@ pub async fn worker(args: WorkerArgs, stop: impl Future<Output = ()>) -> Result<
         config.worker.max_jobs = at_least_one(max_jobs)?;
     }
     let session = Arc::new(Session::connect(config, true).await?);
+    can_pay_gas(&session, "one job's claim, submit and finalize").await?;
     worker::run(session, stop).await
+}
+
+/// Refuses to start a long-running role whose account cannot pay the gas of one job's transactions
+/// ([`super::WORKER_GAS`] at the current gas price): every step it took would fail.
+async fn can_pay_gas(session: &Session, what: &str) -> Result<()> {
+    use alloy::providers::Provider;
+    let account = session.account()?;
+    let rpc = |action| move |source| crate::chain::Error::Rpc { action, source: Box::new(source) };
+    let balance = session.provider.get_balance(account).await.map_err(rpc("eth_getBalance"))?;
+    let gas_price = session.provider.get_gas_price().await.map_err(rpc("eth_gasPrice"))?;
+    let needed = U256::from(super::WORKER_GAS) * U256::from(gas_price);
+    if balance < needed {
+        return Err(Error::InsufficientFunds {
+            account,
+            balance: format_eth(balance),
+            needed: format_eth(needed),
+            what: format!("the gas of {what}; bonds come on top"),
+        });
+    }
+    Ok(())
 }
 
 /// `jsjob verify`: verifies jobs until `stop`; with `--leave`, takes the next step out of the jury and exits.
@@ -260,6 +281,7 @@ pub async fn verify(
     if args.leave {
         return super::verifier::juror::leave(&session, say).await;
     }
+    can_pay_gas(&session, "one job's challenge and reveal").await?;
     Verifier::new(session).await?.run(stop).await
 }
 

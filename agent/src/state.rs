@@ -535,6 +535,32 @@ mod tests {
         assert_eq!(checkpoints[0].block, KEEP_CHECKPOINTS as u64 + 9);
     }
 
+    /// Several ledger entries go in with a job's change in one transaction, and the totals sum them by kind.
+    #[test]
+    fn entries_recorded_together_are_totalled_by_kind() {
+        let state = State::open(&temp("totals"), identity()).expect("open");
+        let entry = |kind: &str, amount: u64| LedgerEntry {
+            kind: kind.into(),
+            job: None,
+            amount: U256::from(amount),
+            tx: None,
+        };
+        state.record(&entry("stake", 100)).expect("record");
+        let seat = Seat { audit: true, ..Seat::default() };
+        state
+            .update_and_record_all(
+                U256::from(3),
+                |e| e.seat = Some(Seat { settled: true, ..seat }),
+                &[entry("audit-reward", 15), entry("audit-reward", 5), entry("jury-slash", 2)],
+            )
+            .expect("recorded");
+        assert!(state.job(U256::from(3)).expect("read").and_then(|e| e.seat).is_some_and(|seat| seat.settled));
+        let totals = state.ledger_totals().expect("totals");
+        let expected = [("audit-reward", 20u64), ("jury-slash", 2), ("stake", 100)]
+            .map(|(kind, amount)| (kind.to_owned(), U256::from(amount)));
+        assert_eq!(totals, BTreeMap::from(expected));
+    }
+
     #[test]
     fn jobs_and_ledger_persist_and_a_foreign_file_is_refused() {
         let path = temp("jobs");

@@ -70,8 +70,10 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChainConfig {
-    /// JSON-RPC endpoint: `http://`, or WebSocket (`ws://`, `wss://` over rustls).
+    /// JSON-RPC endpoint: `http://`, `https://`, or WebSocket (`ws://`, `wss://`); TLS is rustls.
     pub rpc: String,
+    /// Extra CA certificates (PEM) trusted for an `https://` endpoint, next to Mozilla's roots.
+    pub ca_file: Option<PathBuf>,
     /// The chain id the agent expects; refused when the endpoint reports another.
     pub chain_id: Option<u64>,
     /// The deployment file (`deployments/<chainId>.json` when unset).
@@ -93,6 +95,7 @@ impl Default for ChainConfig {
     fn default() -> Self {
         Self {
             rpc: "http://127.0.0.1:8545".into(),
+            ca_file: None,
             chain_id: None,
             deployment: None,
             confirmations: 0,
@@ -288,6 +291,8 @@ pub fn eth(key: &'static str, text: &str) -> Result<U256> {
 pub struct Overrides {
     /// `chain.rpc`.
     pub rpc: Option<String>,
+    /// `chain.ca_file`.
+    pub ca_file: Option<PathBuf>,
     /// `chain.chain_id`.
     pub chain_id: Option<u64>,
     /// `chain.deployment`.
@@ -318,6 +323,7 @@ impl Config {
         let o = overrides.clone();
         let chain = &mut config.chain;
         chain.rpc = o.rpc.unwrap_or(std::mem::take(&mut chain.rpc));
+        chain.ca_file = o.ca_file.or(chain.ca_file.take());
         chain.chain_id = o.chain_id.or(chain.chain_id);
         chain.deployment = o.deployment.or(chain.deployment.take());
         chain.confirmations = o.confirmations.unwrap_or(chain.confirmations);
@@ -355,20 +361,11 @@ impl Config {
             return Err(Error::Value { key: "verify.max_jobs", message: "must be at least 1".into() });
         }
         let url = self.chain.rpc.parse::<alloy::transports::http::reqwest::Url>();
-        if url.as_ref().is_ok_and(|url| url.scheme() == "https") {
+        if !url.is_ok_and(|url| matches!(url.scheme(), "http" | "https" | "ws" | "wss")) {
             return Err(Error::Value {
                 key: "chain.rpc",
                 message: format!(
-                    "{:?}: HTTPS is not built in (the HTTP client has no TLS); use the endpoint's wss:// URL",
-                    self.chain.rpc
-                ),
-            });
-        }
-        if !url.is_ok_and(|url| matches!(url.scheme(), "http" | "ws" | "wss")) {
-            return Err(Error::Value {
-                key: "chain.rpc",
-                message: format!(
-                    "{:?} is not a URL such as http://127.0.0.1:8545 or ws://127.0.0.1:8545",
+                    "{:?} is not a URL such as http://127.0.0.1:8545, https://node.example or wss://node.example",
                     self.chain.rpc
                 ),
             });
@@ -402,9 +399,20 @@ const fn setting(
 }
 
 /// Every setting, in the README's order. The environment variables and flags named here are the ones
-/// the `jsjob` command line declares (checked by a test of the binary's `--help`).
+/// the `jsjob` command line declares (checked by a test in `roles::cli`).
 pub const SETTINGS: &[Setting] = &[
-    setting("chain.rpc", Some("JSJOB_RPC"), Some("--rpc"), "JSON-RPC endpoint: `http://`, `ws://` or `wss://`"),
+    setting(
+        "chain.rpc",
+        Some("JSJOB_RPC"),
+        Some("--rpc"),
+        "JSON-RPC endpoint: `http://`, `https://`, `ws://` or `wss://`",
+    ),
+    setting(
+        "chain.ca_file",
+        Some("JSJOB_CA_FILE"),
+        Some("--ca-file"),
+        "extra CA certificates (PEM) trusted for an `https://` endpoint, next to Mozilla's roots",
+    ),
     setting("chain.chain_id", Some("JSJOB_CHAIN_ID"), Some("--chain-id"), "expected chain id; another is refused"),
     setting(
         "chain.deployment",
@@ -506,6 +514,7 @@ mod tests {
         // Options left unset are not serialized: fill them to see every key.
         let mut full = Config::default();
         full.chain.chain_id = Some(1);
+        full.chain.ca_file = Some("ca.pem".into());
         full.chain.deployment = Some("d".into());
         full.chain.max_fee_gwei = Some(1);
         full.key.keystore = Some("k".into());
@@ -558,8 +567,10 @@ mod tests {
         let error = Config::load(Some(&file), &Overrides::default()).expect_err("out of range");
         assert_eq!(error.to_string(), "setting verify.sample: 2 is not in 0..=1");
         let https = Overrides { rpc: Some("https://rpc.example".into()), ..Default::default() };
-        let error = Config::load(None, &https).expect_err("no TLS for HTTP");
-        assert!(error.to_string().contains("wss://"), "{error}");
+        assert!(Config::load(None, &https).is_ok());
+        let ftp = Overrides { rpc: Some("ftp://rpc.example".into()), ..Default::default() };
+        let error = Config::load(None, &ftp).expect_err("not a JSON-RPC scheme");
+        assert!(error.to_string().starts_with("setting chain.rpc: \"ftp://rpc.example\" is not a URL"), "{error}");
         let wss = Overrides { rpc: Some("wss://rpc.example".into()), ..Default::default() };
         assert!(Config::load(None, &wss).is_ok());
         let _ = std::fs::remove_dir_all(&dir);

@@ -8,6 +8,7 @@ pub mod devnet;
 pub mod exec;
 pub mod keys;
 pub mod market;
+pub mod report;
 pub mod roles;
 pub mod state;
 pub mod store;

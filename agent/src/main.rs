@@ -48,11 +48,12 @@ enum Command {
     },
     /// Watch the agency and work jobs for pay: claim, run, submit, finalize, withdraw.
     Worker(jsjob::roles::cli::WorkerArgs),
-    /// Re-run submitted jobs and challenge wrong results.
+    /// Re-run submitted jobs and challenge wrong results; with --juror also judge the jury's disputes and run
+    /// its audits (--leave: leave the jury).
     Verify(jsjob::roles::cli::VerifyArgs),
     /// Post a job (CODE and INPUT are files or CIDs); prints its id.
     Post(jsjob::roles::cli::PostArgs),
-    /// Show the agency's jobs (or one) and the account's credit.
+    /// Show the agency's jobs (or one) and the account's credit; with --local, this agent's own records.
     Status(jsjob::roles::cli::StatusArgs),
     /// Print (or save) a job's result, verified against its CID.
     Result(jsjob::roles::cli::ResultArgs),
@@ -82,18 +83,9 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            // One line: the error and its causes, outermost first, each said once (a message that already
-            // quotes its cause is not followed by it again).
-            let mut line = String::new();
-            for cause in error.chain().map(ToString::to_string) {
-                if !line.contains(&cause) {
-                    if !line.is_empty() {
-                        line.push_str(": ");
-                    }
-                    line.push_str(&cause);
-                }
-            }
-            eprintln!("error: {line}");
+            // One line: the error and its causes, outermost first, each said once.
+            let error: &(dyn std::error::Error + 'static) = error.as_ref();
+            eprintln!("error: {}", jsjob::report::one_line(error));
             ExitCode::FAILURE
         }
     }

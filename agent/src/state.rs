@@ -16,7 +16,7 @@
 //! A file is bound to one chain, agency and account: opening it for another is refused, so an agent can
 //! never act on another's memory.
 
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 use alloy::primitives::{Address, B256, U256};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
@@ -170,6 +170,10 @@ pub struct Seat {
     pub salt: B256,
     /// How far it got.
     pub step: SeatStep,
+    /// Whether the seat is on an audit's panel (else a dispute's jury).
+    pub audit: bool,
+    /// Whether the jury's rewards and slashes of this job are in the ledger (once the job closed).
+    pub settled: bool,
 }
 
 /// What the agent knows about one job.
@@ -203,7 +207,9 @@ pub struct JobEntry {
 /// One movement of the agent's money.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
-    /// What happened: `bond` (locked), `withdraw`, `stake` (joined the jury), `jury-withdraw`.
+    /// What happened: `bond` (locked), `withdraw`, `stake` (joined the jury), `unstake` (the stake left
+    /// credited back), `jury-withdraw`, and, once a job the agent sat on as juror closed, `jury-reward`,
+    /// `audit-reward` (a reward for an audit) or `jury-slash` (stake taken).
     pub kind: String,
     /// The job, if any.
     pub job: Option<U256>,
@@ -398,6 +404,16 @@ impl State {
         change: impl FnOnce(&mut JobEntry),
         ledger: Option<&LedgerEntry>,
     ) -> Result<JobEntry> {
+        self.update_and_record_all(job, change, ledger.map(std::slice::from_ref).unwrap_or_default())
+    }
+
+    /// [`State::update_and_record`] with any number of ledger entries, all in the one transaction.
+    pub fn update_and_record_all(
+        &self,
+        job: U256,
+        change: impl FnOnce(&mut JobEntry),
+        ledger: &[LedgerEntry],
+    ) -> Result<JobEntry> {
         let key = job.to_be_bytes::<32>();
         let mut decode_error = None;
         let entry = self.write(|txn| {
@@ -415,8 +431,8 @@ impl State {
             // A JobEntry always serializes: every field is plain data.
             let text = serde_json::to_string(&entry).unwrap_or_default();
             table.insert(key.as_slice(), text.as_str())?;
-            if let Some(ledger) = ledger {
-                append(txn, ledger)?;
+            for entry in ledger {
+                append(txn, entry)?;
             }
             Ok(entry)
         })?;
@@ -436,6 +452,15 @@ impl State {
         self.scan(LEDGER, |_, text| serde_json::from_str(text).map_err(|e| self.corrupt("ledger", e)))?
             .into_iter()
             .collect()
+    }
+
+    /// Wei moved per ledger kind (`withdraw`, `stake`, `jury-reward`, …), summed over the whole ledger.
+    pub fn ledger_totals(&self) -> Result<BTreeMap<String, U256>> {
+        let mut totals = BTreeMap::new();
+        for entry in self.ledger()? {
+            *totals.entry(entry.kind).or_insert(U256::ZERO) += entry.amount;
+        }
+        Ok(totals)
     }
 
     /// Wei of bond the agent has locked, over every job.
@@ -508,6 +533,32 @@ mod tests {
         let checkpoints = state.checkpoints().expect("read");
         assert_eq!(checkpoints.len(), KEEP_CHECKPOINTS);
         assert_eq!(checkpoints[0].block, KEEP_CHECKPOINTS as u64 + 9);
+    }
+
+    /// Several ledger entries go in with a job's change in one transaction, and the totals sum them by kind.
+    #[test]
+    fn entries_recorded_together_are_totalled_by_kind() {
+        let state = State::open(&temp("totals"), identity()).expect("open");
+        let entry = |kind: &str, amount: u64| LedgerEntry {
+            kind: kind.into(),
+            job: None,
+            amount: U256::from(amount),
+            tx: None,
+        };
+        state.record(&entry("stake", 100)).expect("record");
+        let seat = Seat { audit: true, ..Seat::default() };
+        state
+            .update_and_record_all(
+                U256::from(3),
+                |e| e.seat = Some(Seat { settled: true, ..seat }),
+                &[entry("audit-reward", 15), entry("audit-reward", 5), entry("jury-slash", 2)],
+            )
+            .expect("recorded");
+        assert!(state.job(U256::from(3)).expect("read").and_then(|e| e.seat).is_some_and(|seat| seat.settled));
+        let totals = state.ledger_totals().expect("totals");
+        let expected = [("audit-reward", 20u64), ("jury-slash", 2), ("stake", 100)]
+            .map(|(kind, amount)| (kind.to_owned(), U256::from(amount)));
+        assert_eq!(totals, BTreeMap::from(expected));
     }
 
     #[test]

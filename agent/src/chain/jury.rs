@@ -8,14 +8,15 @@
 
 use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},
-    providers::DynProvider,
+    providers::{DynProvider, Provider},
+    rpc::types::Filter,
     sol_types::{SolEvent, SolValue},
 };
 
 use super::{
     Agency, Error, Result, Sent,
     bindings::{
-        JuryArbiter::{JuryArbiterInstance, Withdrawn},
+        JuryArbiter::{JuryArbiterInstance, Rewarded, Slashed, Withdrawn},
         jury::IJuryArbiter,
     },
     job::Job,
@@ -55,6 +56,18 @@ impl Phase {
 /// `keccak256(abi.encode(jobId, juror, resultCid, salt))`.
 pub fn commitment(job_id: U256, juror: Address, result_cid: &[u8], salt: B256) -> B256 {
     keccak256((job_id, juror, Bytes::copy_from_slice(result_cid), salt).abi_encode_params())
+}
+
+/// What the jury did to one juror's stake or credit in one job's dispute or audit (its `Rewarded` and
+/// `Slashed` events).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pay {
+    /// Wei credited (a reward) or taken from the stake (a slash).
+    pub amount: U256,
+    /// Whether it was a slash.
+    pub slashed: bool,
+    /// The transaction that did it.
+    pub tx: Option<B256>,
 }
 
 /// A client of one `JuryArbiter`, sending through an [`Agency`] client's sender.
@@ -98,6 +111,32 @@ impl Jury {
     /// Wei `account` can withdraw from the jury.
     pub async fn credit_of(&self, account: Address) -> Result<U256> {
         self.jury.creditOf(account).call().await.map_err(|e| Error::contract("creditOf", e))
+    }
+
+    /// Every reward and slash of `juror` in job `job_id`'s disputes (all rounds), in log order.
+    pub async fn pay_of(&self, job_id: U256, juror: Address) -> Result<Vec<Pay>> {
+        let filter = Filter::new()
+            .address(self.address())
+            .event_signature(vec![Rewarded::SIGNATURE_HASH, Slashed::SIGNATURE_HASH])
+            .topic1(job_id)
+            .topic2(juror.into_word())
+            .from_block(self.agency.deploy_block());
+        let logs = self.agency.provider().get_logs(&filter).await.map_err(Error::rpc("eth_getLogs"))?;
+        logs.iter()
+            .map(|log| {
+                let decoded = if log.topic0() == Some(&Rewarded::SIGNATURE_HASH) {
+                    Rewarded::decode_log_data(log.data()).map(|e| (e.amount, false))
+                } else {
+                    Slashed::decode_log_data(log.data()).map(|e| (e.amount, true))
+                };
+                let (amount, slashed) = decoded.map_err(|source| Error::BadLog {
+                    hash: log.transaction_hash,
+                    index: log.log_index,
+                    source: Box::new(source),
+                })?;
+                Ok(Pay { amount, slashed, tx: log.transaction_hash })
+            })
+            .collect()
     }
 
     /// Stakes `stake` wei and joins the pool.

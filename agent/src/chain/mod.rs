@@ -6,6 +6,7 @@
 //! refuse fails before anything is sent, with the contract's custom error named ([`Error::Revert`]).
 
 pub mod bindings;
+pub mod https;
 pub mod job;
 pub mod jury;
 pub mod tx;
@@ -126,6 +127,9 @@ pub enum Error {
     /// The events do not make a consistent history.
     #[error(transparent)]
     Job(#[from] job::Error),
+    /// The TLS settings of an `https://` endpoint are unusable.
+    #[error(transparent)]
+    Tls(#[from] https::Error),
     /// No `JobPosted` names the job.
     #[error("job {0:#x} was never posted on this agency")]
     UnknownJob(U256),
@@ -182,7 +186,7 @@ impl Error {
         }
     }
 
-    fn rpc(action: &'static str) -> impl FnOnce(TransportError) -> Self {
+    pub(crate) fn rpc(action: &'static str) -> impl FnOnce(TransportError) -> Self {
         move |source| Self::Rpc { action, source: Box::new(source) }
     }
 }
@@ -232,16 +236,21 @@ pub fn connect(url: Url, signers: impl IntoIterator<Item = PrivateKeySigner>) ->
     provider_on(RpcClient::new_http(url), signers)
 }
 
-/// A provider without keys for `url`: HTTP(S), or WebSocket (`ws://`, `wss://`). Everything the agent reads
-/// (events included: they are polled with `eth_getLogs`) and sends goes over the one socket. When the
-/// endpoint goes away the socket reconnects by itself, for as long as it takes (every [`WS_RECONNECT`],
-/// doubling up to 30 s); requests made meanwhile wait and go out on the new connection, and the ones in
-/// flight are sent again (resending a signed transaction is idempotent).
-pub async fn connect_endpoint(url: Url) -> Result<DynProvider, TransportError> {
+/// A provider without keys for `url`: HTTP, HTTPS (rustls on ring, trusting Mozilla's roots and the
+/// certificates in `ca_file`: [`https`]), or WebSocket (`ws://`, `wss://`). Everything the agent reads
+/// (events included: they are polled with `eth_getLogs`) and sends goes over the one endpoint. When a
+/// WebSocket endpoint goes away the socket reconnects by itself, for as long as it takes (every
+/// [`WS_RECONNECT`], doubling up to 30 s); requests made meanwhile wait and go out on the new connection, and
+/// the ones in flight are sent again (resending a signed transaction is idempotent).
+pub async fn connect_endpoint(url: Url, ca_file: Option<&Path>) -> Result<DynProvider> {
     let client = match url.scheme() {
         "ws" | "wss" => {
             let ws = WsConnect::new(url.as_str()).with_max_retries(u32::MAX).with_retry_interval(WS_RECONNECT);
-            ClientBuilder::default().ws(ws).await?
+            ClientBuilder::default().ws(ws).await.map_err(Error::rpc("connect"))?
+        }
+        "https" => {
+            let local = alloy::transports::utils::guess_local_url(url.as_str());
+            RpcClient::new(https::HttpsTransport::new(url, https::client_config(ca_file)?), local)
         }
         _ => RpcClient::new_http(url),
     };

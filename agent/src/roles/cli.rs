@@ -18,9 +18,12 @@ pub struct CommonArgs {
     /// Config file (TOML); see the settings table in agent/README.md.
     #[arg(long, env = "JSJOB_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// JSON-RPC endpoint.
+    /// JSON-RPC endpoint: http://, https://, ws:// or wss://.
     #[arg(long, env = "JSJOB_RPC", value_name = "URL")]
     pub rpc: Option<String>,
+    /// Extra CA certificates (PEM) trusted for an https:// endpoint.
+    #[arg(long, env = "JSJOB_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
     /// Expected chain id.
     #[arg(long, env = "JSJOB_CHAIN_ID")]
     pub chain_id: Option<u64>,
@@ -55,6 +58,7 @@ impl CommonArgs {
     pub fn config(&self) -> Result<Config> {
         let overrides = Overrides {
             rpc: self.rpc.clone(),
+            ca_file: self.ca_file.clone(),
             chain_id: self.chain_id,
             deployment: self.deployment.clone(),
             confirmations: self.confirmations,
@@ -147,7 +151,8 @@ pub struct PostArgs {
     /// Seconds the arbiter has to rule on a dispute.
     #[arg(long, default_value_t = 86_400)]
     pub dispute_window: u32,
-    /// Engine build id (the local V8 build, such as v8/deno-2.9.6, when unset).
+    /// Engine build id (when unset, the first local engine of worker.engines: the pinned V8 build, such as
+    /// v8/deno-2.9.6, unless that list leaves it out).
     #[arg(long)]
     pub engine: Option<String>,
     /// Arbiter (the deployment's trusted arbiter when unset).
@@ -170,7 +175,8 @@ pub struct StatusArgs {
     /// A job id (every job when omitted).
     pub job: Option<String>,
     /// Also show what this agent's state database records: each job's role, step, bond and payout, the
-    /// bonds locked and the withdrawals (the agent using the database must be stopped).
+    /// bonds locked and the withdrawals, and the jury duty's totals (stake, rewards for disputes and for
+    /// audits, slashes, withdrawals); the agent using the database must be stopped.
     #[arg(long)]
     pub local: bool,
 }
@@ -207,18 +213,51 @@ fn job_id(text: &str) -> Result<U256> {
     U256::from_str(text.trim()).map_err(|_| Error::Usage(format!("{text:?} is not a job id (0x… hex or decimal)")))
 }
 
-fn eth(what: &'static str, text: &str) -> Result<U256> {
-    Ok(config::eth(what, text)?)
+/// `--max-jobs`, refused at 0 as `worker.max_jobs` and `verify.max_jobs` are.
+fn at_least_one(max_jobs: usize) -> Result<usize> {
+    if max_jobs == 0 {
+        return Err(Error::Usage("--max-jobs must be at least 1".into()));
+    }
+    Ok(max_jobs)
+}
+
+/// A flag's ETH amount; refused as a usage error naming the flag.
+fn eth(flag: &'static str, text: &str) -> Result<U256> {
+    config::eth(flag, text).map_err(|error| match error {
+        config::Error::Value { message, .. } => Error::Usage(format!("{flag} {message}")),
+        other => other.into(),
+    })
 }
 
 /// `jsjob worker`: works jobs until `stop`.
 pub async fn worker(args: WorkerArgs, stop: impl Future<Output = ()>) -> Result<()> {
     let mut config = args.common.config()?;
     if let Some(max_jobs) = args.max_jobs {
-        config.worker.max_jobs = max_jobs.max(1);
+        config.worker.max_jobs = at_least_one(max_jobs)?;
     }
     let session = Arc::new(Session::connect(config, true).await?);
+    can_pay_gas(&session, "one job's claim, submit and finalize").await?;
     worker::run(session, stop).await
+}
+
+/// Refuses to start a long-running role whose account cannot pay the gas of one job's transactions
+/// ([`super::WORKER_GAS`] at the current gas price): every step it took would fail.
+async fn can_pay_gas(session: &Session, what: &str) -> Result<()> {
+    use alloy::providers::Provider;
+    let account = session.account()?;
+    let rpc = |action| move |source| crate::chain::Error::Rpc { action, source: Box::new(source) };
+    let balance = session.provider.get_balance(account).await.map_err(rpc("eth_getBalance"))?;
+    let gas_price = session.provider.get_gas_price().await.map_err(rpc("eth_gasPrice"))?;
+    let needed = U256::from(super::WORKER_GAS) * U256::from(gas_price);
+    if balance < needed {
+        return Err(Error::InsufficientFunds {
+            account,
+            balance: format_eth(balance),
+            needed: format_eth(needed),
+            what: format!("the gas of {what}; bonds come on top"),
+        });
+    }
+    Ok(())
 }
 
 /// `jsjob verify`: verifies jobs until `stop`; with `--leave`, takes the next step out of the jury and exits.
@@ -236,12 +275,13 @@ pub async fn verify(
     }
     config.verify.juror |= args.juror;
     if let Some(max_jobs) = args.max_jobs {
-        config.verify.max_jobs = Some(max_jobs.max(1));
+        config.verify.max_jobs = Some(at_least_one(max_jobs)?);
     }
     let session = Arc::new(Session::connect(config, true).await?);
     if args.leave {
         return super::verifier::juror::leave(&session, say).await;
     }
+    can_pay_gas(&session, "one job's challenge and reveal").await?;
     Verifier::new(session).await?.run(stop).await
 }
 
@@ -250,7 +290,9 @@ pub async fn post(args: PostArgs, say: &mut (dyn FnMut(&str) + Send)) -> Result<
     let session = Session::connect(args.common.config()?, true).await?;
     let engine = match args.engine {
         Some(engine) => engine,
-        None => session.engines(0).await?.ids().first().map(|id| (*id).to_owned()).unwrap_or_default(),
+        None => session.engines(0).await?.ids().first().map(|id| (*id).to_owned()).ok_or_else(|| {
+            Error::Usage("no local engine is left by worker.engines: name the job's engine with --engine".into())
+        })?,
     };
     let bond = eth("--bond", &args.bond)?;
     let terms = poster::Terms {
@@ -320,11 +362,21 @@ pub async fn status(args: StatusArgs, say: &mut (dyn FnMut(&str) + Send)) -> Res
                 format_eth(entry.payout)
             ));
         }
-        let withdrawn = state.ledger()?.iter().filter(|e| e.kind == "withdraw").fold(U256::ZERO, |a, e| a + e.amount);
+        let totals = state.ledger_totals()?;
+        let total = |kind: &str| format_eth(totals.get(kind).copied().unwrap_or_default());
         say(&format!(
             "local: bonds locked {} ETH, withdrawn {} ETH",
             format_eth(state.bonds_locked()?),
-            format_eth(withdrawn)
+            total("withdraw")
+        ));
+        say(&format!(
+            "local jury: staked {} ETH, unstaked {} ETH, jury rewards {} ETH, audit rewards {} ETH, slashed {} ETH, withdrawn {} ETH",
+            total("stake"),
+            total("unstake"),
+            total("jury-reward"),
+            total("audit-reward"),
+            total("jury-slash"),
+            total("jury-withdraw")
         ));
     }
     Ok(())
@@ -362,4 +414,29 @@ pub async fn withdraw(args: WithdrawArgs, say: &mut (dyn FnMut(&str) + Send)) ->
     let amount = session.withdraw_above(None, U256::ZERO).await?;
     say(&format!("withdrew {} ETH to {account}", format_eth(amount)));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Args;
+
+    use super::*;
+
+    /// Every flag and variable `config::SETTINGS` (and so the README's table) names is the one the command
+    /// line declares for it (`jsjob verify` takes them all: the common flags and `--juror`).
+    #[test]
+    fn the_settings_flags_and_variables_are_declared() {
+        let command = VerifyArgs::augment_args(clap::Command::new("verify"));
+        for setting in config::SETTINGS {
+            let Some(flag) = setting.flag else {
+                assert_eq!(setting.env, None, "{}: a variable without a flag", setting.key);
+                continue;
+            };
+            let arg = command
+                .get_arguments()
+                .find(|arg| arg.get_long() == flag.strip_prefix("--"))
+                .unwrap_or_else(|| panic!("{}: {flag} is not declared", setting.key));
+            assert_eq!(arg.get_env().and_then(|env| env.to_str()), setting.env, "{}", setting.key);
+        }
+    }
 }

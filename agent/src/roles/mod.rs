@@ -71,7 +71,9 @@ pub enum Error {
     #[error(transparent)]
     Exec(#[from] exec::Error),
     /// The endpoint cannot be reached.
-    #[error("cannot reach the JSON-RPC endpoint {url} ({reason}): is the node running? Set --rpc or JSJOB_RPC")]
+    #[error(
+        "cannot reach the JSON-RPC endpoint {url} ({reason}): check that a node serves that URL, or set --rpc or JSJOB_RPC"
+    )]
     Unreachable {
         /// The endpoint.
         url: String,
@@ -182,9 +184,15 @@ impl Session {
             .rpc
             .parse()
             .map_err(|e| Error::Unreachable { url: config.chain.rpc.clone(), reason: format!("not a URL: {e}") })?;
-        let unreachable =
-            |e: &dyn std::fmt::Display| Error::Unreachable { url: url.to_string(), reason: e.to_string() };
-        let provider = chain::connect_endpoint(url.clone()).await.map_err(|e| unreachable(&e))?;
+        let unreachable = |e: &alloy::transports::TransportError| Error::Unreachable {
+            url: url.to_string(),
+            reason: crate::report::one_line(e),
+        };
+        let provider =
+            chain::connect_endpoint(url.clone(), config.chain.ca_file.as_deref()).await.map_err(|e| match e {
+                chain::Error::Rpc { source, .. } => unreachable(&source),
+                other => other.into(),
+            })?;
         let chain_id = provider.get_chain_id().await.map_err(|e| unreachable(&e))?;
         if let Some(expected) = config.chain.chain_id
             && expected != chain_id

@@ -63,7 +63,17 @@ async fn resolve(session: &Session, what: &str, arg: &str) -> Result<Cid> {
         let bytes = tokio::fs::read(path).await.map_err(|source| Error::Io { path: path.to_owned(), source })?;
         return Ok(session.content.put(&bytes).await?);
     }
-    arg.parse::<Cid>().map_err(|error| Error::Usage(format!("{what} {arg:?} is neither a file nor a CID ({error})")))
+    let cid = arg
+        .parse::<Cid>()
+        .map_err(|error| Error::Usage(format!("{what} {arg:?} is neither a file nor a CID ({error})")))?;
+    // Content held elsewhere is legitimate, but a CID nobody serves leaves the job unworked until it expires.
+    if !session.content.has(&cid).await? {
+        tracing::warn!(
+            "{what} {cid} is not in this agent's store (store.dir / store.api): workers claim the job only if they \
+             can fetch it, so make sure some node serves it, or give the file instead"
+        );
+    }
+    Ok(cid)
 }
 
 /// An amount as the spec's 96-bit field holds it.

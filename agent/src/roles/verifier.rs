@@ -120,6 +120,7 @@ impl Verifier {
             if let Some(outcome) = view.outcome {
                 // Closed: only the database is touched, no task needed.
                 super::record_close(&self.state, &view, outcome, Role::Verifier, self.me)?;
+                self.record_jury_pay(id).await?;
                 continue;
             }
             if running.contains_key(&id) {

@@ -73,17 +73,37 @@ async fn jury_of_three_upholds_the_challenger_and_a_killed_juror_reveals_after_r
         assert_eq!(reward.map(|r| r.amount), Some(U256::from(FEE / 3)), "juror {key}'s reward");
     }
     wait_jurors_withdrew(&net, &jury, &restarted).await;
-    // `verify --leave` leaves the pool, then after the cooldown unstakes and withdraws the stake.
+    // `verify --leave` leaves the pool, then after the cooldown unstakes and withdraws the stake; run on the
+    // juror's own database, it records both.
+    rest[0].wait_for_log("recorded jury pay").await;
     assert!(rest[0].terminate().await);
     let leaver = address(JURORS[1]);
-    let (ok, stdout, stderr) = net.run(Some(JURORS[1]), &["verify", "--leave"]).await;
+    let (ok, stdout, stderr) = juror_run(&net, JURORS[1], &["verify", "--leave"]).await;
     assert!(ok && stdout.contains("left the jury pool"), "{stdout}{stderr}");
-    let (ok, _, stderr) = net.run(Some(JURORS[1]), &["verify", "--leave"]).await;
+    let (ok, _, stderr) = juror_run(&net, JURORS[1], &["verify", "--leave"]).await;
     assert!(!ok && stderr.contains("JuryArbiter_CoolingDown(unstakeAt: "), "{stderr}");
+    assert!(stderr.contains("run `jsjob verify --leave` again from chain time"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     jsjob::devnet::advance_time(&net.provider, 7 * 24 * 3600 + 1).await.expect("time travel");
-    let (ok, stdout, stderr) = net.run(Some(JURORS[1]), &["verify", "--leave"]).await;
+    let (ok, stdout, stderr) = juror_run(&net, JURORS[1], &["verify", "--leave"]).await;
     assert!(ok && stdout.contains("unstaked 0.1 ETH") && stdout.contains("withdrew 0.1 ETH"), "{stdout}{stderr}");
+    assert!(!stdout.contains("not recorded"), "{stdout}");
     assert_eq!(jury.verifier_of(leaver).await.expect("verifierOf").stake, alloy::primitives::Uint::ZERO);
+    let (ok, stdout, stderr) = juror_run(&net, JURORS[1], &["verify", "--leave"]).await;
+    assert!(ok && stdout.contains("has no stake in the jury"), "{stdout}{stderr}");
+    // Its ledger: the stake, the reward (a third of the fee), and both withdrawals (reward, then stake).
+    let (ok, stdout, stderr) = juror_run(&net, JURORS[1], &["status", "--local"]).await;
+    assert!(ok, "{stderr}");
+    let expected = "local jury: staked 0.1 ETH, unstaked 0.1 ETH, jury rewards 0.015 ETH, audit rewards 0 ETH, \
+                    slashed 0 ETH, withdrawn 0.115 ETH";
+    assert!(stdout.lines().any(|line| line == expected), "{stdout}");
+}
+
+/// `jsjob ARGS` as juror `key` on its own state database (the agent must be stopped): (success, stdout, stderr).
+async fn juror_run(net: &Net, key: usize, args: &[&str]) -> (bool, String, String) {
+    let output = net.jsjob(Some(key), &format!("juror{key}"), None).args(args).output().await.expect("run jsjob");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.success(), text(&output.stdout), text(&output.stderr))
 }
 
 /// A lazy worker (the cheat) submits a made-up result for a job the jury judges. The audit draw selects it
@@ -115,6 +135,19 @@ async fn lazy_worker_is_caught_by_an_audit_run_by_juror_agents() {
     assert_eq!(rewarded.len(), 3, "every juror voted with the majority: {rewarded:?}");
     assert!(rewarded.iter().all(|r| r.amount >= U256::from(FEE / 3)), "{rewarded:?}");
     wait_jurors_withdrew(&net, &jury, &jurors[0]).await;
+    // Its database counts the reward as an audit's, and the withdrawal.
+    let mut first = jurors.into_iter().next().expect("a juror");
+    first.wait_for_log("recorded jury pay").await;
+    assert!(first.terminate().await);
+    let reward = rewarded.iter().find(|r| r.juror == address(JURORS[0])).expect("rewarded").amount;
+    let (ok, stdout, stderr) = juror_run(&net, JURORS[0], &["status", "--local"]).await;
+    assert!(ok, "{stderr}");
+    let reward = jsjob::chain::bindings::format_eth(reward);
+    let expected = format!(
+        "local jury: staked 0.1 ETH, unstaked 0 ETH, jury rewards 0 ETH, audit rewards {reward} ETH, slashed 0 ETH, \
+         withdrawn {reward} ETH"
+    );
+    assert!(stdout.lines().any(|line| line == expected), "{stdout}");
 }
 
 /// `jsjob verify --juror --sample 0` as dev account `key` (state in `juror<key>.redb`).

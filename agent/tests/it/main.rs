@@ -4,6 +4,7 @@
 mod anvil;
 mod deno;
 mod devnet;
+mod https;
 mod jury;
 mod net;
 mod roles;

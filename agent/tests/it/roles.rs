@@ -363,6 +363,15 @@ async fn bad_input_is_one_clear_line_and_nothing_is_lost() {
     let net = Net::start("bad-input").await;
     let bad_toml = net.file("bad.toml", "[chain\nrpc = 1\n");
     let zero_key = format!("0x{}", "0".repeat(64));
+    // Valid keys whose accounts hold nothing, and 0.05 ETH: enough for gas, not for the jury's 0.1 ETH stake.
+    let poor_key = format!("0x{}2", "0".repeat(63));
+    let modest_key = format!("0x{}3", "0".repeat(63));
+    let modest = modest_key.parse::<alloy::signers::local::PrivateKeySigner>().expect("a key").address();
+    let _: () = net
+        .provider
+        .raw_request("anvil_setBalance".into(), (modest, U256::from(50_000_000_000_000_000u64)))
+        .await
+        .expect("anvil_setBalance");
     let cases: Vec<(Vec<&str>, Option<&str>, &str)> = vec![
         (vec!["status", "--config", &bad_toml], None, "the config file"),
         (vec!["status", "--rpc", "http://127.0.0.1:1"], None, "cannot reach the JSON-RPC endpoint http://127.0.0.1:1/"),
@@ -373,6 +382,13 @@ async fn bad_input_is_one_clear_line_and_nothing_is_lost() {
         (vec!["post", DEMO_CODE, DEMO_INPUT], None, "no key: set JSJOB_PRIVATE_KEY"),
         (vec!["post", DEMO_CODE, DEMO_INPUT], Some(&zero_key), "JSJOB_PRIVATE_KEY does not hold a private key"),
         (vec!["result", "0x1234"], None, "job 0x1234 was never posted"),
+        (vec!["status", "--rpc", "ftp://127.0.0.1:1"], None, "setting chain.rpc: \"ftp://127.0.0.1:1\" is not a URL"),
+        (vec!["post", DEMO_CODE, DEMO_INPUT, "--payment", "lots"], Some(DEV_KEYS[POSTER]), "--payment \"lots\" is not"),
+        (vec!["worker", "--max-jobs", "0"], Some(DEV_KEYS[WORKER]), "--max-jobs must be at least 1"),
+        (vec!["worker"], Some(&poor_key), "has 0 ETH but needs"),
+        (vec!["verify"], Some(&poor_key), "(the gas of one job's challenge and reveal; bonds come on top)"),
+        (vec!["verify", "--juror"], Some(&modest_key), "has 0.05 ETH but needs 0.1 ETH (the jury's stake)"),
+        (vec!["verify", "--leave", "--sample", "2"], Some(DEV_KEYS[OTHER]), "--sample 2 is not in 0..=1"),
     ];
     for (args, key, expected) in cases {
         let mut command = net.jsjob(None, "cli", None);

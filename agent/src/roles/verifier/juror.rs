@@ -148,6 +148,42 @@ impl Verifier {
         }
     }
 
+    /// Once a job this agent sat on (as juror or auditor) has closed, records in the ledger, once, what the
+    /// jury did to it in that job: each reward (`jury-reward`, or `audit-reward` for an audit) and slash
+    /// (`jury-slash`), read from the jury's events, together with marking the seat settled.
+    pub(super) async fn record_jury_pay(&self, id: U256) -> Result<()> {
+        let Some(jury) = self.jury.as_ref() else { return Ok(()) };
+        let Some(seat) = self.state.job(id)?.and_then(|entry| entry.seat).filter(|seat| !seat.settled) else {
+            return Ok(());
+        };
+        let entries: Vec<LedgerEntry> = jury
+            .pay_of(id, self.me)
+            .await?
+            .into_iter()
+            .map(|pay| {
+                let kind = match (pay.slashed, seat.audit) {
+                    (true, _) => "jury-slash",
+                    (false, true) => "audit-reward",
+                    (false, false) => "jury-reward",
+                };
+                LedgerEntry { kind: kind.into(), job: Some(id), amount: pay.amount, tx: pay.tx }
+            })
+            .collect();
+        self.state.update_and_record_all(
+            id,
+            |e| {
+                if let Some(seat) = e.seat.as_mut() {
+                    seat.settled = true;
+                }
+            },
+            &entries,
+        )?;
+        for entry in &entries {
+            tracing::info!(job = %short(id), kind = entry.kind, amount = %format_eth(entry.amount), "recorded jury pay");
+        }
+        Ok(())
+    }
+
     /// The latest block's number.
     async fn head(&self) -> Result<u64> {
         let rpc = |source| chain::Error::Rpc { action: "eth_blockNumber", source: Box::new(source) };
@@ -217,7 +253,9 @@ impl Verifier {
                     id,
                     &[&[round], output.as_bytes()].concat(),
                 )?;
-                let seat = Seat { round, output: output.to_string(), salt, step: SeatStep::Drawn };
+                let audit = view.status() == Status::Audited;
+                let seat =
+                    Seat { round, output: output.to_string(), salt, step: SeatStep::Drawn, audit, settled: false };
                 // Output and salt are durable before the commit is sent: the reveal never depends on memory.
                 self.state.update(id, |e| e.seat = Some(seat.clone()))?;
                 tracing::info!(job = %short(id), round, result = %output, "drawn as juror; re-ran the job");
@@ -284,6 +322,13 @@ pub async fn leave(session: &Session, say: &mut (dyn FnMut(&str) + Send)) -> Res
     let jury = session.jury()?;
     let me: Address = session.account()?;
     session.settle_pending(Duration::from_secs(30)).await?;
+    // The unstake and the withdrawal go into the ledger (`jsjob status --local`) when the state database is
+    // free; a verifier still running on it (finishing its open disputes) keeps it.
+    let state = session.open_state();
+    let record = |kind: &str, amount: U256, tx| match &state {
+        Ok(state) => state.record(&LedgerEntry { kind: kind.into(), job: None, amount, tx: Some(tx) }),
+        Err(_) => Ok(()),
+    };
     let standing = jury.verifier_of(me).await?;
     if standing.poolIndex != 0 {
         let sent = jury.leave(me).await?;
@@ -294,14 +339,29 @@ pub async fn leave(session: &Session, say: &mut (dyn FnMut(&str) + Send)) -> Res
         ));
     } else if standing.stake != 0 {
         let amount = U256::from(standing.stake);
-        let sent = jury.unstake(me).await?;
+        let sent = jury.unstake(me).await.map_err(|error| match error.revert().map(|revert| revert.name()) {
+            Some("JuryArbiter_CoolingDown") => Error::Usage(format!(
+                "the jury's cooldown is not over ({error}): run `jsjob verify --leave` again from chain time {}",
+                standing.unstakeAt
+            )),
+            Some("JuryArbiter_StillDrawn") => Error::Usage(format!(
+                "this account still sits on an open dispute ({error}): keep `jsjob verify --juror` running until it \
+                 ends, then run `jsjob verify --leave` again"
+            )),
+            _ => error.into(),
+        })?;
+        record("unstake", amount, sent.hash)?;
         say(&format!("unstaked {} ETH (tx {})", format_eth(amount), sent.hash));
     } else {
         say(&format!("account {me} has no stake in the jury"));
     }
     if !jury.credit_of(me).await?.is_zero() {
         let (amount, sent) = jury.withdraw(me).await?;
+        record("jury-withdraw", amount, sent.hash)?;
         say(&format!("withdrew {} ETH of jury credit (tx {})", format_eth(amount), sent.hash));
+    }
+    if let Err(error) = &state {
+        say(&format!("not recorded in the state database ({error}): `jsjob status --local` will not show it"));
     }
     Ok(())
 }

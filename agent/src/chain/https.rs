@@ -1,0 +1,138 @@
+//! JSON-RPC over `https://`: a transport on hyper with rustls on ring.
+//!
+//! alloy's own HTTP transport is reqwest's, and reqwest's TLS features either bring aws-lc-rs (cmake, a C
+//! toolchain) or leave rustls without a crypto provider, which makes every reqwest client in the process
+//! panic when it is built (the content store's included). This transport names its provider (ring) in its
+//! own [`rustls::ClientConfig`], so nothing else changes. It trusts Mozilla's roots (as `wss://` does)
+//! and, when `chain.ca_file` is set, the certificates of that PEM file too (a private node's own CA).
+
+use std::{path::Path, sync::Arc, task};
+
+use alloy::{
+    rpc::json_rpc::{RequestPacket, ResponsePacket},
+    transports::{TransportError, TransportErrorKind, TransportFut, http::reqwest::Url},
+};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::{Client, connect::HttpConnector};
+use rustls::pki_types::{CertificateDer, pem::PemObject};
+
+/// Errors setting up TLS.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The CA file cannot be read, or holds no certificate rustls accepts.
+    #[error("chain.ca_file {path}: {reason}; give a PEM file of CA certificates (-----BEGIN CERTIFICATE-----)")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// rustls refuses the protocol versions (not expected with its safe defaults).
+    #[error("cannot set up TLS: {0}")]
+    Setup(#[from] rustls::Error),
+}
+
+/// The TLS client settings of `https://` endpoints: Mozilla's roots, plus the certificates in `ca_file`.
+pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, Error> {
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if let Some(path) = ca_file {
+        let shown = path.display().to_string();
+        let bad = |reason: String| Error::CaFile { path: shown.clone(), reason };
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| bad(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(bad("no certificate in it".into()));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| bad(format!("a certificate is not usable as a root: {e}")))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// A JSON-RPC transport to one `https://` endpoint (HTTP/1.1, connections kept alive).
+#[derive(Clone, Debug)]
+pub struct HttpsTransport {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    url: Url,
+}
+
+impl HttpsTransport {
+    /// A transport to `url` with the TLS settings `tls` (see [`client_config`]).
+    pub fn new(url: Url, tls: rustls::ClientConfig) -> Self {
+        let connector =
+            hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_only().enable_http1().build();
+        let client = Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+        Self { client, url }
+    }
+
+    async fn request(self, packet: RequestPacket) -> Result<ResponsePacket, TransportError> {
+        let body = serde_json::to_vec(&packet).map_err(TransportError::ser_err)?;
+        let mut request = hyper::Request::post(self.url.as_str())
+            .header(hyper::header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)))
+            .map_err(TransportErrorKind::custom)?;
+        request.headers_mut().extend(packet.headers());
+        let response = self.client.request(request).await.map_err(|e| failed(&e))?;
+        let status = response.status();
+        let body = response.into_body().collect().await.map_err(|e| failed(&e))?.to_bytes();
+        match serde_json::from_slice::<ResponsePacket>(&body) {
+            Ok(packet) => Ok(packet),
+            Err(_) if !status.is_success() => {
+                Err(TransportErrorKind::http_error(status.as_u16(), String::from_utf8_lossy(&body).into_owned()))
+            }
+            Err(error) => Err(TransportError::deser_err(error, String::from_utf8_lossy(&body))),
+        }
+    }
+}
+
+/// A transport error carrying the whole chain of causes on one line (hyper's own message is only "client
+/// error (Connect)"; the reason, such as a certificate from an unknown issuer, is further down), with what
+/// to do when TLS refused the node's certificate.
+fn failed(error: &(dyn std::error::Error + 'static)) -> TransportError {
+    let mut line = crate::report::one_line(error);
+    let mut refused = false;
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        refused |= matches!(rustls_error(cause), Some(rustls::Error::InvalidCertificate(_)));
+        source = cause.source();
+    }
+    if refused {
+        line.push_str(
+            " (TLS refused the node's certificate: if the node uses its own CA, give it with --ca-file or chain.ca_file)",
+        );
+    }
+    TransportErrorKind::custom_str(&line)
+}
+
+/// The rustls error inside `error`, which hyper-rustls hands over wrapped in (nested) `io::Error`s.
+fn rustls_error<'a>(mut error: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    loop {
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        error = error.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
+}
+
+impl tower::Service<RequestPacket> for HttpsTransport {
+    type Response = ResponsePacket;
+    type Error = TransportError;
+    type Future = TransportFut<'static>;
+
+    fn poll_ready(&mut self, _: &mut task::Context<'_>) -> task::Poll<Result<(), Self::Error>> {
+        // The pooled client takes requests at any time.
+        task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, packet: RequestPacket) -> Self::Future {
+        Box::pin(self.clone().request(packet))
+    }
+}

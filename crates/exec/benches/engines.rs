@@ -6,7 +6,9 @@
 //!   self (`deno run` of the job with a two-line driver; QuickJS evaluating it in this process).
 //!
 //! The pooled benchmarks wait between jobs, outside the timed part, until the pool has refilled: a worker's
-//! pool is there to be ready ahead of its jobs, not to be drained by back-to-back runs.
+//! pool is there to be ready ahead of its jobs, not to be drained by back-to-back runs. `back_to_back`
+//! (trivial job only) runs jobs with no pause, so the refill after each job competes with the next one: it
+//! measures a worker's throughput under a stream of tiny jobs rather than the overhead of one job.
 
 use std::{
     path::PathBuf,
@@ -205,6 +207,9 @@ fn benches(c: &mut Criterion) {
             group.bench_function(BenchmarkId::new("unpooled", name), |b| {
                 b.iter_custom(|iters| pooled(&runtime, &v8_cold, job(code, input), iters, Duration::ZERO))
             });
+            group.bench_function(BenchmarkId::new("back_to_back", name), |b| {
+                b.iter_custom(|iters| pooled(&runtime, &v8, job(code, input), iters, Duration::ZERO))
+            });
         }
     }
     group.finish();
@@ -218,6 +223,11 @@ fn benches(c: &mut Criterion) {
             b.iter_custom(|iters| pooled(&runtime, &quickjs, job(code, input), iters, Duration::from_millis(30)))
         });
         group.sampling_mode(SamplingMode::Auto).measurement_time(Duration::from_secs(3));
+        if name == "trivial" {
+            group.bench_function(BenchmarkId::new("back_to_back", name), |b| {
+                b.iter_custom(|iters| pooled(&runtime, &quickjs, job(code, input), iters, Duration::ZERO))
+            });
+        }
     }
     group.finish();
 }

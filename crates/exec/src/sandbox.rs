@@ -153,7 +153,16 @@ impl Sandbox {
                 move || {
                     use std::os::unix::process::CommandExt;
                     let mut command = std::process::Command::new(&program);
-                    command.arg("--zygote").args(&args).env_clear().env("TZ", "UTC").env("LANG", "C").process_group(0);
+                    command
+                        .arg("--zygote")
+                        .args(&args)
+                        .env_clear()
+                        .env("TZ", "UTC")
+                        .env("LANG", "C")
+                        // glibc's malloc asks for transparent huge pages for its heap: a job that builds
+                        // big data (the 1 MB JSON transform: 13 MiB) takes a third of the page faults.
+                        .env("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1")
+                        .process_group(0);
                     command
                 },
                 // The zygote's CPU time adds up over its life; each job process gets its own CPU limit.

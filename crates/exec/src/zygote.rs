@@ -153,26 +153,6 @@ pub(crate) fn become_job_process(fds: [OwnedFd; 3]) -> Result<(), String> {
     Ok(())
 }
 
-/// In a freshly forked child: copies now every page it shares with the zygote and may write (its private
-/// writable mappings: heap, stack, the engine's data), so that the copy-on-write faults happen before its job
-/// comes rather than while it runs. Best effort: a mapping that cannot be populated is left as it is.
-pub(crate) fn unshare_pages() {
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return };
-    for line in maps.lines() {
-        // "start-end perms offset dev inode path"
-        let mut fields = line.split_whitespace();
-        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else { continue };
-        if perms != "rw-p" {
-            continue;
-        }
-        let Some((start, end)) = range.split_once('-') else { continue };
-        let (Ok(start), Ok(end)) = (usize::from_str_radix(start, 16), usize::from_str_radix(end, 16)) else { continue };
-        // SAFETY: madvise(2) MADV_POPULATE_WRITE on a mapping of this process: it only faults its pages in
-        // (as writes would), changing no contents.
-        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_POPULATE_WRITE) };
-    }
-}
-
 /// Answers a request: the child's pid with a pidfd for it, or the error that kept it from being forked.
 pub(crate) fn send_reply(socket: BorrowedFd<'_>, forked: io::Result<libc::pid_t>) -> io::Result<()> {
     // The child is not reaped before the next request, so its pid still names it here.

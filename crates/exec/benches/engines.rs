@@ -6,7 +6,9 @@
 //!   self (`deno run` of the job with a two-line driver; QuickJS evaluating it in this process).
 //!
 //! The pooled benchmarks wait between jobs, outside the timed part, until the pool has refilled: a worker's
-//! pool is there to be ready ahead of its jobs, not to be drained by back-to-back runs.
+//! pool is there to be ready ahead of its jobs, not to be drained by back-to-back runs. `back_to_back`
+//! (trivial job only) runs jobs with no pause, so the refill after each job competes with the next one: it
+//! measures a worker's throughput under a stream of tiny jobs rather than the overhead of one job.
 
 use std::{
     path::PathBuf,
@@ -195,15 +197,20 @@ fn benches(c: &mut Criterion) {
     for (name, code, input) in cases {
         let bare = BareDeno::new(name, code, input);
         group.bench_function(BenchmarkId::new("bare_deno_run", name), |b| b.iter(|| bare.run()));
-        // Few iterations, each after a pause: the pause, not the job, is most of a pooled benchmark's time.
-        group.sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_millis(500));
+        // Few iterations, each after a pause: the pause, not the job, is most of a pooled benchmark's time. The
+        // trivial job's overhead, the figure that matters here, gets 100 single-job samples.
+        let (samples, time) = if name == "trivial" { (100, 11_000) } else { (10, 500) };
+        group.sampling_mode(SamplingMode::Flat).sample_size(samples).measurement_time(Duration::from_millis(time));
         group.bench_function(BenchmarkId::new("pooled", name), |b| {
             b.iter_custom(|iters| pooled(&runtime, &v8, job(code, input), iters, Duration::from_millis(100)))
         });
-        group.sampling_mode(SamplingMode::Auto).measurement_time(Duration::from_secs(3));
+        group.sampling_mode(SamplingMode::Auto).sample_size(10).measurement_time(Duration::from_secs(3));
         if name == "trivial" {
             group.bench_function(BenchmarkId::new("unpooled", name), |b| {
                 b.iter_custom(|iters| pooled(&runtime, &v8_cold, job(code, input), iters, Duration::ZERO))
+            });
+            group.bench_function(BenchmarkId::new("back_to_back", name), |b| {
+                b.iter_custom(|iters| pooled(&runtime, &v8, job(code, input), iters, Duration::ZERO))
             });
         }
     }
@@ -213,11 +220,17 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
     for (name, code, input) in cases {
         group.bench_function(BenchmarkId::new("bare_quickjs", name), |b| b.iter(|| bare_quickjs(code, input)));
-        group.sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_millis(300));
+        let (samples, time) = if name == "trivial" { (100, 3_500) } else { (10, 300) };
+        group.sampling_mode(SamplingMode::Flat).sample_size(samples).measurement_time(Duration::from_millis(time));
         group.bench_function(BenchmarkId::new("pooled", name), |b| {
             b.iter_custom(|iters| pooled(&runtime, &quickjs, job(code, input), iters, Duration::from_millis(30)))
         });
-        group.sampling_mode(SamplingMode::Auto).measurement_time(Duration::from_secs(3));
+        group.sampling_mode(SamplingMode::Auto).sample_size(10).measurement_time(Duration::from_secs(3));
+        if name == "trivial" {
+            group.bench_function(BenchmarkId::new("back_to_back", name), |b| {
+                b.iter_custom(|iters| pooled(&runtime, &quickjs, job(code, input), iters, Duration::ZERO))
+            });
+        }
     }
     group.finish();
 }

@@ -4,6 +4,7 @@ mod canonical;
 mod quickjs;
 mod sandbox;
 mod wire;
+mod zygote;
 
 use std::{pin::Pin, sync::Arc, time::Duration};
 

@@ -10,6 +10,7 @@ use std::{
     cell::{Cell, RefCell},
     ffi::CStr,
     io::{Read, Write},
+    os::fd::AsFd,
     process::ExitCode,
     rc::Rc,
     time::{Duration, Instant},
@@ -59,11 +60,23 @@ pub fn sandbox_main() -> ExitCode {
     let (Some(memory_mib), Some(time_ms)) = (arg("--memory-mib"), arg("--time-ms")) else {
         let _ = writeln!(
             std::io::stderr(),
-            "usage: jsjob-sandbox --version | --memory-mib N --time-ms T (one job on stdin)"
+            "usage: jsjob-sandbox --version | [--zygote] --memory-mib N --time-ms T (one job on stdin; --zygote: a fork per request, see the crate's zygote module)"
         );
         return ExitCode::from(2);
     };
-    match run_one(memory_mib, Duration::from_millis(time_ms)) {
+    let time = Duration::from_millis(time_ms);
+    if args.iter().any(|a| a == "--zygote") {
+        return zygote(memory_mib, time);
+    }
+    match warm() {
+        Ok(warm) => answer(run_one(warm, memory_mib, time)),
+        Err(error) => answer(Err(error)),
+    }
+}
+
+/// Writes a job's answer frame (or the sandbox's own error) and gives the exit status.
+fn answer(outcome: Result<Option<Vec<u8>>, String>) -> ExitCode {
+    match outcome {
         // The agent closed the pipe without a job: it is shutting down, and this process with it.
         Ok(None) => ExitCode::SUCCESS,
         Ok(Some(frame)) => {
@@ -81,8 +94,63 @@ pub fn sandbox_main() -> ExitCode {
     }
 }
 
-/// Runs the job on stdin to its answer frame; `None` when stdin closed before any request came.
-fn run_one(memory_mib: u64, time: Duration) -> Result<Option<Vec<u8>>, String> {
+/// The zygote (`--zygote`): warms one engine, then forks one process per request from the agent, each of
+/// which runs exactly one job on the warm engine. Its stdin is a `SOCK_SEQPACKET` socket to the agent; see
+/// [`crate::zygote`] for the protocol and the safety argument. It never runs job code itself.
+fn zygote(memory_mib: u64, time: Duration) -> ExitCode {
+    let warm = match warm() {
+        Ok(warm) => warm,
+        Err(error) => return answer(Err(error)),
+    };
+    let socket = std::io::stdin();
+    let mut children: Vec<libc::pid_t> = Vec::new();
+    loop {
+        // Children whose job is over (the agent kills them once it has their answer) are reaped here.
+        crate::zygote::reap(&mut children, false);
+        let fds = match crate::zygote::receive_request(socket.as_fd()) {
+            Ok(Some(fds)) => fds,
+            // The agent closed the socket (it stops) or broke the protocol: stop every child, then exit.
+            Ok(None) | Err(_) => {
+                crate::zygote::reap(&mut children, true);
+                return ExitCode::SUCCESS;
+            }
+        };
+        // SAFETY: this process is single-threaded (no runtime, no helper threads: QuickJS runs on this
+        // thread only), so the child is a complete copy with no lock held by a thread that is gone.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            if let Err(error) = crate::zygote::become_job_process(fds) {
+                return answer(Err(error));
+            }
+            // The child shares the zygote's pages until it writes to them: a collection now (it writes to the
+            // header of every live object) takes most of those copy-on-write faults before the job comes
+            // rather than while it runs. (Populating every writable mapping instead, MADV_POPULATE_WRITE,
+            // also zero-fills pages nothing uses: 2.5 ms of CPU per process against 1.6 ms, measured.)
+            warm.runtime.run_gc();
+            return answer(run_one(warm, memory_mib, time));
+        }
+        drop(fds);
+        if pid > 0 {
+            children.push(pid);
+        }
+        let reply = if pid > 0 { Ok(pid) } else { Err(std::io::Error::last_os_error()) };
+        if crate::zygote::send_reply(socket.as_fd(), reply).is_err() {
+            crate::zygote::reap(&mut children, true);
+            return ExitCode::SUCCESS;
+        }
+    }
+}
+
+/// A QuickJS runtime and context with the prelude loaded, waiting for a job.
+struct Warm {
+    runtime: Runtime,
+    context: Context,
+    job: rquickjs::Persistent<Object<'static>>,
+    state: Rc<State>,
+}
+
+/// Starts the engine and loads the prelude: all a process does before its job comes.
+fn warm() -> Result<Warm, String> {
     let runtime = Runtime::new().map_err(|e| format!("starting QuickJS: {e}"))?;
     runtime.set_max_stack_size(STACK);
     let state = Rc::new(State::default());
@@ -113,7 +181,12 @@ fn run_one(memory_mib: u64, time: Duration) -> Result<Option<Vec<u8>>, String> {
             Ok(rquickjs::Persistent::save(&ctx, job))
         })
         .map_err(|e| format!("loading the prelude: {e}"))?;
+    Ok(Warm { runtime, context, job, state })
+}
 
+/// Runs the job on stdin to its answer frame; `None` when stdin closed before any request came.
+fn run_one(warm: Warm, memory_mib: u64, time: Duration) -> Result<Option<Vec<u8>>, String> {
+    let Warm { runtime, context, job, state } = warm;
     let mut request = Vec::new();
     std::io::stdin().read_to_end(&mut request).map_err(|e| format!("reading the job: {e}"))?;
     if request.is_empty() {

@@ -8,21 +8,23 @@
 use std::{
     collections::VecDeque,
     ffi::OsString,
-    os::fd::AsRawFd,
+    os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd},
     path::{Path, PathBuf},
-    process::Stdio,
+    process::{ExitStatus, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use tokio::{
-    io::{AsyncRead, AsyncReadExt, AsyncWriteExt},
+    io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt},
+    net::unix::pipe,
     process::{Child, Command},
 };
 
 use crate::{
     Engine, Error, JobInput, Limits, Output, Result,
     wire::{self, FRAME_HEAD, Header, Status},
+    zygote::{Forked, Zygote},
 };
 
 /// The Deno host, after the prelude; together they are the V8 sandbox's main module.
@@ -75,9 +77,12 @@ struct Launcher {
 #[derive(Debug)]
 struct Pool {
     launcher: Launcher,
+    /// Where QuickJS's processes come from: forks of a warm zygote (see [`crate::zygote`]) rather than
+    /// `exec`s of the launcher's command. V8 has none (Deno is multi-threaded: it cannot be forked).
+    zygote: Option<Zygote>,
     /// The waiting processes, or `None` once the pool is closed (its `Sandbox` dropped): then nothing is
     /// started any more, and a process a refill was starting is stopped at once.
-    idle: Mutex<Option<VecDeque<Child>>>,
+    idle: Mutex<Option<VecDeque<Process>>>,
     /// Processes whose job is over, killed, not yet reaped.
     dying: Mutex<Vec<Child>>,
     size: Mutex<usize>,
@@ -118,7 +123,7 @@ impl Sandbox {
             data: (u64::from(limits.memory_mib) + V8_DATA_BASE_MIB) << 20,
             cpu: cpu_seconds(limits.time),
         };
-        Ok(Self::start(format!("v8/deno-{version}"), limits, Duration::ZERO, launcher))
+        Ok(Self::start(format!("v8/deno-{version}"), limits, Duration::ZERO, launcher, None))
     }
 
     /// QuickJS-ng in the `jsjob-sandbox` binary at `binary` (see [`find_sandbox_binary`]); the id is
@@ -141,12 +146,36 @@ impl Sandbox {
             data: ((u64::from(limits.memory_mib) + QUICKJS_DATA_BASE_MIB) << 20) + buffers,
             cpu: cpu_seconds(limits.time),
         };
-        Ok(Self::start(id, limits, Duration::from_millis(250), launcher))
+        let zygote = {
+            let (program, args, data, cpu) =
+                (launcher.program.clone(), launcher.args.clone(), launcher.data, launcher.cpu);
+            Zygote::new(
+                move || {
+                    use std::os::unix::process::CommandExt;
+                    let mut command = std::process::Command::new(&program);
+                    command
+                        .arg("--zygote")
+                        .args(&args)
+                        .env_clear()
+                        .env("TZ", "UTC")
+                        .env("LANG", "C")
+                        // glibc's malloc asks for transparent huge pages for its heap: a job that builds
+                        // big data (the 1 MB JSON transform: 13 MiB) takes a third of the page faults.
+                        .env("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1")
+                        .process_group(0);
+                    command
+                },
+                // The zygote's CPU time adds up over its life; each job process gets its own CPU limit.
+                move |pid, job| set_limits(pid, if job { cpu } else { libc::RLIM_INFINITY }, data),
+            )
+        };
+        Ok(Self::start(id, limits, Duration::from_millis(250), launcher, Some(zygote)))
     }
 
-    fn start(id: String, limits: Limits, grace: Duration, launcher: Launcher) -> Self {
+    fn start(id: String, limits: Limits, grace: Duration, launcher: Launcher, zygote: Option<Zygote>) -> Self {
         let pool = Arc::new(Pool {
             launcher,
+            zygote,
             idle: Mutex::new(Some(VecDeque::new())),
             dying: Mutex::new(Vec::new()),
             size: Mutex::new(DEFAULT_POOL),
@@ -158,7 +187,7 @@ impl Sandbox {
     /// Keeps `size` processes started and waiting (0: start each job's process on demand).
     pub fn with_pool(self, size: usize) -> Self {
         *self.pool.size.lock().unwrap_or_else(|poison| poison.into_inner()) = size;
-        let dropped: Vec<Child> =
+        let dropped: Vec<Process> =
             self.pool.idle().as_mut().map(|idle| idle.drain(size.min(idle.len())..).collect()).unwrap_or_default();
         dropped.into_iter().for_each(stop);
         self.pool.fill();
@@ -227,12 +256,7 @@ impl Engine for Sandbox {
         let Some(child) = process.child.as_mut() else {
             return Err(io(std::io::Error::other("no sandbox process")));
         };
-        let (Some(mut stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            return Err(io(std::io::Error::other("the sandbox process has no pipes")));
-        };
-        let group = child.id();
+        let (mut stdin, stdout, stderr) = child.pipes().map_err(io)?;
         // stderr is drained all along (a job that prints much must not block on a full pipe) but only read
         // when there is no answer.
         let diagnostics = tokio::spawn(read_capped(stderr, KEEP_STDERR));
@@ -253,17 +277,15 @@ impl Engine for Sandbox {
             }
             if answer.len() > cap {
                 // More than any answer can be, and the rest unread: the process would block on the pipe.
-                let _ = child.start_kill();
+                child.start_kill();
             }
-            let status = child.wait().await?;
+            let status = child.ended().await?;
             Ok::<_, std::io::Error>((answer, Some(status)))
         };
         let finished = tokio::time::timeout(self.limits.time + self.grace, run).await;
         let Ok(finished) = finished else {
-            // The deadline: kill the whole group (the engine's threads and anything it started), then reap.
-            kill_group(group);
             diagnostics.abort();
-            let _ = child.kill().await;
+            child.kill_now().await;
             return Err(Error::Timeout(self.limits.time));
         };
         let elapsed = started.elapsed();
@@ -288,7 +310,7 @@ impl Engine for Sandbox {
             Some((Status::Timeout, _, _)) => Err(Error::Timeout(self.limits.time)),
             None => {
                 use std::os::unix::process::ExitStatusExt;
-                if status.is_some_and(|status| status.signal() == Some(libc::SIGXCPU)) {
+                if status.flatten().is_some_and(|status| status.signal() == Some(libc::SIGXCPU)) {
                     return Err(Error::Timeout(self.limits.time));
                 }
                 // V8 ends the process when its heap limit is reached ("Fatal JavaScript out of memory:
@@ -297,7 +319,12 @@ impl Engine for Sandbox {
                 if lower.contains("out of memory") || lower.contains("memory allocation of") {
                     return Err(Error::OutOfMemory(self.limits.memory_mib));
                 }
-                let status = status.map_or_else(|| "no exit status".to_owned(), |status| status.to_string());
+                let status = match status {
+                    Some(Some(status)) => status.to_string(),
+                    // A forked process's status is its parent's, the zygote's.
+                    Some(None) => "ended".to_owned(),
+                    None => "no exit status".to_owned(),
+                };
                 let tail: String =
                     stderr.trim().chars().rev().take(2000).collect::<Vec<_>>().into_iter().rev().collect();
                 Err(self
@@ -322,31 +349,41 @@ impl Launcher {
             .kill_on_drop(true)
             .process_group(0);
         let child = command.spawn()?;
-        // Big inputs and outputs cross in a few large writes rather than many 64 KiB turns between the two
-        // processes. Best effort: a pipe that cannot grow (fs.pipe-max-size) keeps its default size.
-        let pipes = [child.stdin.as_ref().map(AsRawFd::as_raw_fd), child.stdout.as_ref().map(AsRawFd::as_raw_fd)];
-        for fd in pipes.into_iter().flatten() {
-            // SAFETY: fcntl(2) F_SETPIPE_SZ on a pipe this process holds open; no memory is involved.
-            unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_SIZE) };
-        }
+        let pipes = [child.stdin.as_ref().map(AsFd::as_fd), child.stdout.as_ref().map(AsFd::as_fd)];
+        pipes.into_iter().flatten().for_each(grow_pipe);
         // The limits are set from here, on the running process, rather than between fork and exec: that
         // keeps the fast spawn path (no fork of the agent's address space), and the process cannot run any
         // job code before it reads its job, which it only gets afterwards.
-        let pid = child.id().and_then(|pid| i32::try_from(pid).ok()).unwrap_or(0);
-        for (resource, soft, hard) in [
-            (libc::RLIMIT_CPU, self.cpu, self.cpu + 1),
-            (libc::RLIMIT_DATA, self.data, self.data),
-            (libc::RLIMIT_FSIZE, 0, 0),
-            (libc::RLIMIT_CORE, 0, 0),
-        ] {
-            let limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
-            // SAFETY: prlimit(2) on our own child with a valid rlimit and no old-limit pointer.
-            if unsafe { libc::prlimit(pid, resource, &limit, std::ptr::null_mut()) } != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-        }
+        set_limits(child.id().unwrap_or(0), self.cpu, self.data)?;
         Ok(child)
     }
+}
+
+/// Grows a pipe to [`PIPE_SIZE`]: big inputs and outputs then cross in a few large writes rather than many
+/// 64 KiB turns between the two processes. Best effort: a pipe that cannot grow (fs.pipe-max-size) keeps
+/// its default size.
+pub(crate) fn grow_pipe(fd: BorrowedFd<'_>) {
+    // SAFETY: fcntl(2) F_SETPIPE_SZ on a pipe this process holds open; no memory is involved.
+    unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE) };
+}
+
+/// Sets a sandbox process's rlimits: `cpu` seconds of CPU (soft; the hard limit one more), `data` bytes of
+/// data segment, no file writes, no core dumps.
+fn set_limits(pid: u32, cpu: u64, data: u64) -> std::io::Result<()> {
+    let pid = i32::try_from(pid).map_err(std::io::Error::other)?;
+    for (resource, soft, hard) in [
+        (libc::RLIMIT_CPU, cpu, cpu.saturating_add(1)),
+        (libc::RLIMIT_DATA, data, data),
+        (libc::RLIMIT_FSIZE, 0, 0),
+        (libc::RLIMIT_CORE, 0, 0),
+    ] {
+        let limit = libc::rlimit { rlim_cur: soft, rlim_max: hard };
+        // SAFETY: prlimit(2) on a process of ours with a valid rlimit and no old-limit pointer.
+        if unsafe { libc::prlimit(pid, resource, &limit, std::ptr::null_mut()) } != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 impl Drop for Sandbox {
@@ -356,7 +393,11 @@ impl Drop for Sandbox {
         let idle = self.pool.idle().take();
         idle.into_iter().flatten().for_each(stop);
         let dying = std::mem::take(&mut *self.pool.dying.lock().unwrap_or_else(|poison| poison.into_inner()));
-        dying.into_iter().for_each(stop);
+        dying.into_iter().map(Process::Spawned).for_each(stop);
+        // The zygote kills and reaps the job processes it forked, then exits.
+        if let Some(zygote) = &self.pool.zygote {
+            zygote.close();
+        }
     }
 }
 
@@ -365,21 +406,30 @@ impl Pool {
         *self.size.lock().unwrap_or_else(|poison| poison.into_inner())
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Option<VecDeque<Child>>> {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Option<VecDeque<Process>>> {
         self.idle.lock().unwrap_or_else(|poison| poison.into_inner())
     }
 
     /// A started process: a waiting one when there is one still alive, else a new one.
-    fn take(&self) -> std::io::Result<Child> {
+    fn take(&self) -> std::io::Result<Process> {
         loop {
             let next = self.idle().as_mut().and_then(VecDeque::pop_front);
-            let Some(mut child) = next else {
-                return self.launcher.spawn();
+            let Some(mut process) = next else {
+                return self.new_process();
             };
             // A waiting process that has died (killed from outside, or the machine ran short) is dropped.
-            if matches!(child.try_wait(), Ok(None)) {
-                return Ok(child);
+            if process.is_running() {
+                return Ok(process);
             }
+            stop(process);
+        }
+    }
+
+    /// A new process: forked from the zygote when there is one, else started from the launcher's command.
+    fn new_process(&self) -> std::io::Result<Process> {
+        match &self.zygote {
+            Some(zygote) => zygote.fork().map(Process::Forked),
+            None => self.launcher.spawn().map(Process::Spawned),
         }
     }
 
@@ -391,7 +441,7 @@ impl Pool {
             if self.idle().as_ref().is_none_or(|idle| idle.len() >= size) {
                 return;
             }
-            let started = self.launcher.spawn();
+            let started = self.new_process();
             let mut idle = self.idle();
             match (idle.as_mut(), started) {
                 (Some(idle), Ok(child)) => idle.push_back(child),
@@ -412,10 +462,14 @@ impl Pool {
 
     /// Keeps a killed process until it can be reaped (at the end of a later job, or when the pool closes),
     /// and reaps those that have ended.
-    fn reap_later(&self, child: Child) {
+    fn reap_later(&self, process: Process) {
         let mut dying = self.dying.lock().unwrap_or_else(|poison| poison.into_inner());
         dying.retain_mut(|child| matches!(child.try_wait(), Ok(None)));
-        dying.push(child);
+        match process {
+            Process::Spawned(child) => dying.push(child),
+            // The zygote reaps its own children.
+            Process::Forked(_) => {}
+        }
     }
 
     /// Refills the pool off the job's path: on a blocking-task thread when a runtime is there, else at once.
@@ -433,16 +487,97 @@ impl Pool {
     }
 }
 
+/// A sandbox process: the agent's own child (`exec`'d), or a job process forked by the zygote.
+#[derive(Debug)]
+enum Process {
+    Spawned(Child),
+    Forked(Forked),
+}
+
+/// The write end of a job's stdin, and the read ends of its stdout and stderr.
+type Pipes = (Box<dyn AsyncWrite + Unpin + Send>, Box<dyn AsyncRead + Unpin + Send>, Box<dyn AsyncRead + Unpin + Send>);
+
+impl Process {
+    /// Whether the process is still there (waiting for its job, or running it).
+    fn is_running(&mut self) -> bool {
+        match self {
+            Self::Spawned(child) => matches!(child.try_wait(), Ok(None)),
+            Self::Forked(forked) => !forked.has_ended(),
+        }
+    }
+
+    /// Sends SIGKILL, without waiting.
+    fn start_kill(&mut self) {
+        match self {
+            Self::Spawned(child) => {
+                let _ = child.start_kill();
+            }
+            Self::Forked(forked) => forked.kill(),
+        }
+    }
+
+    /// Takes the process's pipes (once).
+    fn pipes(&mut self) -> std::io::Result<Pipes> {
+        let missing = || std::io::Error::other("the sandbox process has no pipes");
+        Ok(match self {
+            Self::Spawned(child) => {
+                let (Some(stdin), Some(stdout), Some(stderr)) =
+                    (child.stdin.take(), child.stdout.take(), child.stderr.take())
+                else {
+                    return Err(missing());
+                };
+                (Box::new(stdin), Box::new(stdout), Box::new(stderr))
+            }
+            Self::Forked(forked) => {
+                let (Some(stdin), Some(stdout), Some(stderr)) =
+                    (forked.stdin.take(), forked.stdout.take(), forked.stderr.take())
+                else {
+                    return Err(missing());
+                };
+                let receiver = |fd: OwnedFd| pipe::Receiver::from_owned_fd(fd);
+                (
+                    Box::new(pipe::Sender::from_owned_fd(stdin)?),
+                    Box::new(receiver(stdout)?),
+                    Box::new(receiver(stderr)?),
+                )
+            }
+        })
+    }
+
+    /// Waits until the process has ended; its exit status when it is the agent's child.
+    async fn ended(&mut self) -> std::io::Result<Option<ExitStatus>> {
+        match self {
+            Self::Spawned(child) => child.wait().await.map(Some),
+            Self::Forked(forked) => forked.ended().await.map(|()| None),
+        }
+    }
+
+    /// At the deadline: kills the process (for an `exec`'d one, its whole group: the engine's threads and
+    /// anything it started) and waits until it has ended.
+    async fn kill_now(&mut self) {
+        match self {
+            Self::Spawned(child) => {
+                kill_group(child.id());
+                let _ = child.kill().await;
+            }
+            Self::Forked(forked) => {
+                forked.kill();
+                let _ = forked.ended().await;
+            }
+        }
+    }
+}
+
 /// The process of a running job.
 struct JobProcess<'a> {
     pool: &'a Arc<Pool>,
-    child: Option<Child>,
+    child: Option<Process>,
 }
 
 impl Drop for JobProcess<'_> {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {
-            let _ = child.start_kill();
+            child.start_kill();
             self.pool.reap_later(child);
         }
         self.pool.refill_in_background();
@@ -450,8 +585,13 @@ impl Drop for JobProcess<'_> {
 }
 
 /// Stops a process and reaps it (SIGKILL ends it in a moment, or in seconds on a machine under load): the
-/// pool leaves neither a running process nor a zombie behind.
-fn stop(mut child: Child) {
+/// pool leaves neither a running process nor a zombie behind. A forked process is killed and left to the
+/// zygote to reap.
+fn stop(process: Process) {
+    let mut child = match process {
+        Process::Spawned(child) => child,
+        Process::Forked(forked) => return forked.kill(),
+    };
     let _ = child.start_kill();
     for _ in 0..10_000 {
         if !matches!(child.try_wait(), Ok(None)) {

@@ -1,6 +1,7 @@
 //! When the agent stops, its engines stop with it, quietly: dropping a `Sandbox` (and then the runtime)
 //! while its pool is refilling leaves no sandbox process behind, running or unreaped, and logs no warning.
-//! Its own test binary: it counts the warnings of the whole process and the processes it started.
+//! Its own test binary: it counts the warnings of the whole process and the processes it started (its
+//! children, and theirs: the QuickJS zygote forks the job processes).
 
 use std::{
     path::PathBuf,
@@ -38,27 +39,36 @@ impl Subscriber for CountWarnings {
 /// The heap limit that marks this test's sandbox processes in their command lines.
 const MARK_MIB: u32 = 77;
 
-/// This process's children that are sandbox processes of this test (running or zombies), as "pid state".
+/// This process's sandbox processes (running or zombies), as "pid state": its children that are sandbox
+/// processes of this test, and their children (the QuickJS zygote's job processes).
 fn sandbox_children() -> Vec<String> {
     let me = std::process::id().to_string();
     let marks: [&[u8]; 2] = [b"--max-old-space-size=77,", b"--memory-mib\x0077\x00"];
-    let mut found = Vec::new();
+    // (pid, state, parent pid, command line) of every process.
+    let mut processes = Vec::new();
     for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
         let dir = entry.path();
         let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else { continue };
         // "pid (comm) state ppid ...": the command may hold spaces and parentheses, the last ')' ends it.
         let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else { continue };
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.get(1) != Some(&me.as_str()) {
-            continue;
-        }
+        let (Some(state), Some(parent)) = (fields.first(), fields.get(1)) else { continue };
         let cmdline = std::fs::read(dir.join("cmdline")).unwrap_or_default();
-        // A zombie's command line is empty: a child of ours with no command line counts too.
-        if cmdline.is_empty() || marks.iter().any(|mark| cmdline.windows(mark.len()).any(|w| w == *mark)) {
-            found.push(format!("{} {}", entry.file_name().to_string_lossy(), fields[0]));
-        }
+        processes.push((
+            entry.file_name().to_string_lossy().into_owned(),
+            state.to_string(),
+            parent.to_string(),
+            cmdline,
+        ));
     }
-    found
+    let marked = |cmdline: &[u8]| marks.iter().any(|mark| cmdline.windows(mark.len()).any(|w| w == *mark));
+    // A zombie's command line is empty: a child of ours with no command line counts too.
+    let children: Vec<&(String, String, String, Vec<u8>)> = processes
+        .iter()
+        .filter(|(_, _, parent, cmdline)| *parent == me && (cmdline.is_empty() || marked(cmdline)))
+        .collect();
+    let grandchildren = processes.iter().filter(|(_, _, parent, _)| children.iter().any(|(pid, ..)| pid == parent));
+    children.iter().copied().chain(grandchildren).map(|(pid, state, ..)| format!("{pid} {state}")).collect()
 }
 
 #[test]

@@ -182,6 +182,45 @@ async fn randomness_depends_on_the_seed_and_agrees_across_engines() {
     assert_eq!(outputs[1], outputs[3]);
 }
 
+/// The pids of this process's QuickJS zygotes whose command line holds `--memory-mib <memory_mib>`.
+fn zygotes(memory_mib: u32) -> Vec<i32> {
+    let me = std::process::id().to_string();
+    let mark = format!("--zygote\0--memory-mib\0{memory_mib}\0");
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let parent = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.to_owned();
+            let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
+            (parent == me && cmdline.windows(mark.len()).any(|w| w == mark.as_bytes())).then_some(pid)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn quickjs_forks_jobs_from_a_zygote_and_restarts_it_when_it_dies() {
+    // A memory limit no other test uses marks this test's zygote among the processes of this test binary.
+    let limits = Limits { memory_mib: 91, ..ROOMY_LIMITS };
+    let quickjs = Sandbox::quickjs(env!("CARGO_BIN_EXE_jsjob-sandbox").as_ref(), limits)
+        .await
+        .expect("the QuickJS engine starts")
+        .with_pool(1);
+    assert_eq!(run(&quickjs, "function jsJobRun() { return 1; }", b"").await.expect("runs"), "1");
+    let first = zygotes(91);
+    assert_eq!(first.len(), 1, "one zygote: {first:?}");
+    // SAFETY: kill(2) of a child of this process that is still running; no memory is involved.
+    assert_eq!(unsafe { libc::kill(first[0], libc::SIGKILL) }, 0);
+    // The job that comes next gets a process: the waiting one, forked by the old zygote, or one forked by
+    // a new zygote; either way the engine goes on.
+    for _ in 0..3 {
+        assert_eq!(run(&quickjs, "function jsJobRun() { return 2; }", b"").await.expect("runs after the kill"), "2");
+    }
+    let second = zygotes(91);
+    assert!(second.len() == 1 && second != first, "a new zygote replaced the killed one: {first:?} then {second:?}");
+}
+
 #[tokio::test]
 async fn quickjs_reports_deterministic_fuel() {
     let quickjs = engines(ROOMY_LIMITS).await.pop().expect("quickjs");

@@ -1,27 +1,45 @@
 //! Sending transactions: simulation, EIP-1559 fees, one nonce manager per key, retries with backoff.
 //!
 //! [`Transactions`] signs locally with the keys it holds and talks to the node only through
-//! `eth_estimateGas`, `eth_feeHistory`, `eth_getTransactionCount`, `eth_sendRawTransaction` and
-//! `eth_getTransactionReceipt`. For each call it:
+//! `eth_estimateGas`, `eth_feeHistory`, `eth_getTransactionCount`, `eth_sendRawTransaction`,
+//! `eth_getTransactionByHash`, `eth_blockNumber`, `eth_getBlockReceipts` and `eth_getTransactionReceipt`.
+//! For each call it:
 //!
-//! 1. takes the sender's nonce lock, so that two tasks of one agent never race for a nonce;
-//! 2. simulates the call (`eth_estimateGas`): a call the contract would refuse fails here, before anything
-//!    is signed, with the custom error named;
-//! 3. prices it with EIP-1559 fees (the node's fee history), capped by [`TxSettings::max_fee_per_gas`];
-//! 4. signs it, which fixes its hash, and sends it; a transport failure is retried with the *same* signed
-//!    bytes (resending is idempotent: the node answers "already known" or the receipt exists);
-//! 5. waits for the receipt, again riding out transport failures; a mined transaction that failed is
-//!    replayed as a call on its block's state to name the custom error.
+//! 1. simulates the call (`eth_estimateGas`): a call the contract would refuse fails here, before anything
+//!    is signed or a nonce is taken, with the custom error named;
+//! 2. prices it with EIP-1559 fees (the node's fee history, asked at most once per [`FEES_FRESH`] and shared
+//!    by every send), capped by [`TxSettings::max_fee_per_gas`];
+//! 3. takes the sender's nonce lock, and under it only takes the next nonce, signs (which fixes the hash)
+//!    and sends; a transport failure is retried with the *same* signed bytes (resending is idempotent: the
+//!    node answers "already known" or the receipt exists);
+//! 4. waits for the receipt, riding out transport failures; a transaction the node dropped from its pool
+//!    is sent again, the same bytes; a mined transaction that failed is replayed as a call on its block's
+//!    state to name the custom error.
 //!
-//! The nonce manager is a lock per key held from simulation until the node has accepted the signed
-//! transaction; under it the nonce is the node's pending count. So two tasks of one agent never race for a
-//! nonce, and a nonce that a reorg or a dropped transaction gave back is reused at once instead of leaving
-//! a gap that would make every later transaction wait forever (a locally cached counter would).
+//! So several tasks of one agent send from one key side by side: they simulate, price and wait together,
+//! and queue only for the nonce and the send (one round trip each).
+//!
+//! The nonce manager is a counter per key behind that lock, so two tasks of one agent never get one nonce.
+//! It asks the node for the key's pending count whenever it could be wrong: when the key has no
+//! transaction of this agent in flight (so a nonce that a reorg or a dropped transaction gave back, or one
+//! another program used, is seen before the next send), and after any send the node refused (a "nonce too
+//! low" or "too high" is then retried once with the fresh count). A refused send never leaves a gap, since
+//! the counter only moves past a nonce the node accepted; and a simulation that reverts never takes one.
+//!
+//! Receipts come from one poller per [`Transactions`], shared by all its waiting sends: it watches the head
+//! every [`TxSettings::receipt_poll`] and fetches each new block's receipts once (`eth_getBlockReceipts`;
+//! per transaction with `eth_getTransactionReceipt` on nodes without it), handing each waiter its own. A
+//! waiter also asks for its receipt once right after the send (a node that mines at once, as anvil does,
+//! has it by then) and again every [`RECHECK`], when it also checks that the node still holds the
+//! transaction.
 
 use std::{
     collections::HashMap,
     future::IntoFuture,
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -33,8 +51,20 @@ use alloy::{
     rpc::types::{TransactionReceipt, TransactionRequest},
     transports::{RpcError, TransportError},
 };
+use tokio::{sync::oneshot, time::Instant};
 
 use super::{Error, Result, bindings::Revert};
+
+/// How long fees from the node's fee history are used before asking again.
+pub const FEES_FRESH: Duration = Duration::from_secs(1);
+
+/// How often a waiting send asks for its receipt itself and checks that the node still holds it, besides
+/// the shared poller.
+pub const RECHECK: Duration = Duration::from_secs(1);
+
+/// How many blocks the receipt poller reads at most in one round (it starts at the head when it starts,
+/// and each waiter's own rechecks cover anything older).
+const MAX_CATCH_UP: u64 = 64;
 
 /// How transport failures are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +127,7 @@ pub struct TxSettings {
     pub max_fee_per_gas: Option<u128>,
     /// How long to wait for a receipt.
     pub receipt_timeout: Duration,
-    /// Pause between receipt polls.
+    /// Pause between the shared receipt poller's looks at the head block.
     pub receipt_poll: Duration,
 }
 
@@ -108,7 +138,7 @@ impl Default for TxSettings {
             gas_margin_percent: 20,
             max_fee_per_gas: None,
             receipt_timeout: super::RECEIPT_TIMEOUT,
-            receipt_poll: Duration::from_millis(50),
+            receipt_poll: Duration::from_millis(20),
         }
     }
 }
@@ -120,14 +150,62 @@ pub struct Transactions {
     wallet: EthereumWallet,
     chain_id: u64,
     settings: TxSettings,
-    /// One lock per key, held from simulation to the node's acceptance of the transaction.
-    nonces: Mutex<HashMap<Address, Arc<tokio::sync::Mutex<()>>>>,
+    /// One nonce manager per key.
+    keys: Mutex<HashMap<Address, Arc<Key>>>,
+    /// The fees last asked for, and when; the lock is held while asking, so concurrent sends ask once.
+    fees: tokio::sync::Mutex<Option<(Instant, Fees)>>,
+    /// The sends waiting for their receipts.
+    receipts: Arc<Receipts>,
+}
+
+/// One key's nonce manager.
+#[derive(Debug, Default)]
+struct Key {
+    /// The next nonce to use (`None`: ask the node). Held while a nonce is taken and its transaction sent.
+    next: tokio::sync::Mutex<Option<u64>>,
+    /// This key's transactions sent by this agent and not yet settled (mined, or given up on).
+    in_flight: AtomicUsize,
+}
+
+/// Counts one transaction of a key as in flight, until dropped.
+#[derive(Debug)]
+struct InFlight(Arc<Key>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// EIP-1559 fees, in wei per gas.
+#[derive(Clone, Copy, Debug)]
+struct Fees {
+    max_fee: u128,
+    priority: u128,
+}
+
+/// A transaction the node accepted.
+#[derive(Debug)]
+struct Signed {
+    hash: B256,
+    raw: Vec<u8>,
+    nonce: u64,
+    from: Address,
+    _in_flight: InFlight,
 }
 
 impl Transactions {
     /// A sender for `wallet`'s keys on chain `chain_id`, through `provider` (which needs no signer).
     pub fn new(provider: DynProvider, wallet: EthereumWallet, chain_id: u64, settings: TxSettings) -> Self {
-        Self { provider, wallet, chain_id, settings, nonces: Mutex::new(HashMap::new()) }
+        Self {
+            provider,
+            wallet,
+            chain_id,
+            settings,
+            keys: Mutex::new(HashMap::new()),
+            fees: tokio::sync::Mutex::new(None),
+            receipts: Arc::default(),
+        }
     }
 
     /// The settings in force.
@@ -135,9 +213,13 @@ impl Transactions {
         &self.settings
     }
 
-    fn nonce_slot(&self, from: Address) -> Arc<tokio::sync::Mutex<()>> {
-        let mut nonces = self.nonces.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        Arc::clone(nonces.entry(from).or_default())
+    fn key(&self, from: Address) -> Arc<Key> {
+        let mut keys = self.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(keys.entry(from).or_default())
+    }
+
+    fn rpc(action: &'static str) -> impl Fn(TransportError) -> Error {
+        move |source| Error::Rpc { action, source: Box::new(source) }
     }
 
     /// Simulates, prices, signs and sends `tx` (whose `from` must be one of the wallet's keys), then waits
@@ -145,87 +227,290 @@ impl Transactions {
     /// naming the contract's custom error.
     pub async fn send(&self, action: &'static str, mut tx: TransactionRequest) -> Result<TransactionReceipt> {
         let from = tx.from.ok_or(Error::NoSender { action })?;
-        let backoff = self.settings.backoff;
-        let rpc = |source| Error::Rpc { action, source: Box::new(source) };
-        let slot = self.nonce_slot(from);
-        let nonce_lock = slot.lock().await;
-
         let estimate =
-            backoff.retry("eth_estimateGas", || self.provider.estimate_gas(tx.clone())).await.map_err(|error| {
-                match revert_data(&error) {
+            self.settings.backoff.retry("eth_estimateGas", || self.provider.estimate_gas(tx.clone())).await.map_err(
+                |error| match revert_data(&error) {
                     Some(data) => Error::Revert { action, revert: Revert::decode(&data) },
-                    None => rpc(error),
-                }
-            })?;
-        let gas = estimate.saturating_mul(100 + self.settings.gas_margin_percent) / 100;
-        let fees = backoff.retry("eth_feeHistory", || self.provider.estimate_eip1559_fees()).await.map_err(rpc)?;
-        let (mut max_fee, mut priority) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
-        if let Some(cap) = self.settings.max_fee_per_gas {
-            max_fee = max_fee.min(cap);
-            priority = priority.min(max_fee);
-        }
-        let nonce = backoff
-            .retry("eth_getTransactionCount", || self.provider.get_transaction_count(from).pending())
-            .await
-            .map_err(rpc)?;
-        tx.set_nonce(nonce);
-        tx.set_gas_limit(gas);
-        tx.set_max_fee_per_gas(max_fee);
-        tx.set_max_priority_fee_per_gas(priority);
+                    None => Self::rpc(action)(error),
+                },
+            )?;
+        let fees = self.fees(action).await?;
+        tx.set_gas_limit(estimate.saturating_mul(100 + self.settings.gas_margin_percent) / 100);
+        tx.set_max_fee_per_gas(fees.max_fee);
+        tx.set_max_priority_fee_per_gas(fees.priority);
         tx.set_chain_id(self.chain_id);
-        let envelope = tx
-            .clone()
-            .build(&self.wallet)
-            .await
-            .map_err(|source| Error::Sign { action, reason: source.to_string() })?;
-        let hash = *envelope.tx_hash();
-        let raw = envelope.encoded_2718();
 
-        let accepted = backoff.retry("eth_sendRawTransaction", || self.provider.send_raw_transaction(&raw)).await;
-        if let Err(error) = accepted {
-            // The node refused or never answered. If an earlier attempt got through, the transaction exists.
-            let known = self.provider.get_transaction_by_hash(hash).await.ok().flatten().is_some();
-            if !known {
-                return Err(rpc(error));
-            }
-            tracing::debug!(action, %hash, "the node already had the transaction");
-        }
-        drop(nonce_lock);
-        tracing::debug!(action, %hash, %from, nonce, gas, max_fee, "sent");
-
-        let receipt = self.receipt(action, hash).await?;
+        let signed = self.sign_and_send(action, from, &mut tx).await?;
+        tracing::debug!(action, hash = %signed.hash, %from, nonce = signed.nonce, "sent");
+        let receipt = self.receipt(action, &signed).await?;
+        drop(signed);
         if !receipt.status() {
             // Replay the call on the state its block left: a transaction that passed simulation and failed
             // on chain was usually overtaken by another in the same or an earlier block (another worker's
             // claim), and that state names the reason.
             let at = BlockId::number(receipt.block_number.unwrap_or_default());
             tx.gas = None;
+            tx.nonce = None;
             let revert = match self.provider.call(tx).block(at).await {
                 Err(error) => revert_data(&error).map(|data| Revert::decode(&data)),
                 Ok(_) => None,
             };
-            return Err(Error::RevertedOnChain { action, hash, revert });
+            return Err(Error::RevertedOnChain { action, hash: receipt.transaction_hash, revert });
         }
         Ok(receipt)
     }
 
-    /// Polls for `hash`'s receipt until [`TxSettings::receipt_timeout`], riding out transport failures.
-    async fn receipt(&self, action: &'static str, hash: B256) -> Result<TransactionReceipt> {
-        let deadline = tokio::time::Instant::now() + self.settings.receipt_timeout;
+    /// The node's EIP-1559 fees, capped by [`TxSettings::max_fee_per_gas`]; asked at most once per
+    /// [`FEES_FRESH`].
+    async fn fees(&self, action: &'static str) -> Result<Fees> {
+        let mut cached = self.fees.lock().await;
+        if let Some((at, fees)) = *cached
+            && at.elapsed() < FEES_FRESH
+        {
+            return Ok(fees);
+        }
+        let estimate = self
+            .settings
+            .backoff
+            .retry("eth_feeHistory", || self.provider.estimate_eip1559_fees())
+            .await
+            .map_err(Self::rpc(action))?;
+        let (mut max_fee, mut priority) = (estimate.max_fee_per_gas, estimate.max_priority_fee_per_gas);
+        if let Some(cap) = self.settings.max_fee_per_gas {
+            max_fee = max_fee.min(cap);
+            priority = priority.min(max_fee);
+        }
+        let fees = Fees { max_fee, priority };
+        *cached = Some((Instant::now(), fees));
+        Ok(fees)
+    }
+
+    /// Under `from`'s nonce lock: takes the next nonce, signs and sends. The counter moves only past a
+    /// nonce the node accepted; any refusal makes the next send ask the node, and a refusal about the nonce
+    /// is retried once with the node's count.
+    async fn sign_and_send(&self, action: &'static str, from: Address, tx: &mut TransactionRequest) -> Result<Signed> {
+        let key = self.key(from);
+        let mut next = key.next.lock().await;
+        if key.in_flight.load(Ordering::SeqCst) == 0 {
+            // Nothing of ours in flight: whatever gave a nonce back (a reorg, a dropped transaction, another
+            // program with this key) shows in the node's count.
+            *next = None;
+        }
+        let mut asked = false;
         loop {
-            let found = self
+            let nonce = match *next {
+                Some(nonce) => nonce,
+                None => {
+                    asked = true;
+                    self.pending_nonce(action, from).await?
+                }
+            };
+            tx.set_nonce(nonce);
+            let envelope = tx
+                .clone()
+                .build(&self.wallet)
+                .await
+                .map_err(|source| Error::Sign { action, reason: source.to_string() })?;
+            let hash = *envelope.tx_hash();
+            let raw = envelope.encoded_2718();
+            let accepted = self
                 .settings
                 .backoff
-                .retry("eth_getTransactionReceipt", || self.provider.get_transaction_receipt(hash))
-                .await
-                .map_err(|source| Error::Rpc { action, source: Box::new(source) })?;
-            if let Some(receipt) = found {
+                .retry("eth_sendRawTransaction", || self.provider.send_raw_transaction(&raw))
+                .await;
+            if let Err(error) = accepted {
+                // The node refused or never answered. If an earlier attempt got through, the transaction exists.
+                if self.holds(hash).await {
+                    tracing::debug!(action, %hash, "the node already had the transaction");
+                } else {
+                    *next = None;
+                    if !asked && is_nonce_refusal(&error) {
+                        tracing::warn!(action, %from, nonce, %error, "nonce refused; asking the node for the count");
+                        continue;
+                    }
+                    return Err(Self::rpc(action)(error));
+                }
+            }
+            *next = Some(nonce + 1);
+            key.in_flight.fetch_add(1, Ordering::SeqCst);
+            return Ok(Signed { hash, raw, nonce, from, _in_flight: InFlight(Arc::clone(&key)) });
+        }
+    }
+
+    /// `from`'s pending transaction count.
+    async fn pending_nonce(&self, action: &'static str, from: Address) -> Result<u64> {
+        self.settings
+            .backoff
+            .retry("eth_getTransactionCount", || self.provider.get_transaction_count(from).pending())
+            .await
+            .map_err(Self::rpc(action))
+    }
+
+    /// Whether the node knows the transaction (in its pool or mined).
+    async fn holds(&self, hash: B256) -> bool {
+        self.provider.get_transaction_by_hash(hash).await.ok().flatten().is_some()
+    }
+
+    /// The receipt of `hash` if it is mined, riding out transport failures.
+    async fn receipt_now(&self, action: &'static str, hash: B256) -> Result<Option<TransactionReceipt>> {
+        self.settings
+            .backoff
+            .retry("eth_getTransactionReceipt", || self.provider.get_transaction_receipt(hash))
+            .await
+            .map_err(Self::rpc(action))
+    }
+
+    /// Waits for the receipt until [`TxSettings::receipt_timeout`]: asks once at once, then waits on the
+    /// shared poller, asking itself every [`RECHECK`] and sending the same bytes again if the node no longer
+    /// holds the transaction.
+    async fn receipt(&self, action: &'static str, signed: &Signed) -> Result<TransactionReceipt> {
+        let hash = signed.hash;
+        let deadline = Instant::now() + self.settings.receipt_timeout;
+        let mut waiter = Receipts::wait(&self.receipts, hash, &self.provider, self.settings.receipt_poll);
+        let mut first = true;
+        loop {
+            if let Some(receipt) = self.receipt_now(action, hash).await? {
                 return Ok(receipt);
             }
-            if tokio::time::Instant::now() >= deadline {
+            if !first {
+                self.resend_if_dropped(action, signed).await?;
+            }
+            first = false;
+            let now = Instant::now();
+            if now >= deadline {
                 return Err(Error::NoReceipt { action, hash, waited: self.settings.receipt_timeout });
             }
-            tokio::time::sleep(self.settings.receipt_poll).await;
+            match tokio::time::timeout(RECHECK.min(deadline - now), &mut waiter.receipt).await {
+                Ok(Ok(receipt)) => return Ok(receipt),
+                // The poller let go of this waiter (it cannot, short of a panic): wait on a new one.
+                Ok(Err(_)) => waiter = Receipts::wait(&self.receipts, hash, &self.provider, self.settings.receipt_poll),
+                Err(_elapsed) => {}
+            }
+        }
+    }
+
+    /// Sends `signed` again if the node no longer holds it and has not mined it (it dropped it from its pool,
+    /// or a reorg left it out). A refusal means its nonce went to another transaction: the error.
+    async fn resend_if_dropped(&self, action: &'static str, signed: &Signed) -> Result<()> {
+        if !matches!(self.provider.get_transaction_by_hash(signed.hash).await, Ok(None)) {
+            return Ok(());
+        }
+        match self.provider.send_raw_transaction(&signed.raw).await {
+            Ok(_) => {
+                tracing::warn!(action, hash = %signed.hash, nonce = signed.nonce, "the node had dropped the transaction; sent it again");
+                Ok(())
+            }
+            Err(error) if is_transient(&error) || self.holds(signed.hash).await => Ok(()),
+            Err(error) => {
+                *self.key(signed.from).next.lock().await = None;
+                Err(Self::rpc(action)(error))
+            }
+        }
+    }
+}
+
+/// Whether the node refused a transaction for its nonce.
+fn is_nonce_refusal(error: &TransportError) -> bool {
+    error.as_error_resp().is_some_and(|payload| payload.message.to_ascii_lowercase().contains("nonce"))
+}
+
+/// The sends waiting for receipts, and whether the poller that serves them runs.
+#[derive(Debug, Default)]
+struct Receipts {
+    waiting: Mutex<Waiting>,
+}
+
+#[derive(Debug, Default)]
+struct Waiting {
+    by_hash: HashMap<B256, oneshot::Sender<TransactionReceipt>>,
+    polling: bool,
+}
+
+/// One send's place among the waiters; leaves it when dropped.
+struct Waiter {
+    hub: Arc<Receipts>,
+    hash: B256,
+    receipt: oneshot::Receiver<TransactionReceipt>,
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.hub.lock().by_hash.remove(&self.hash);
+    }
+}
+
+impl Receipts {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Registers a waiter for `hash`, starting the poller if it is not running.
+    fn wait(hub: &Arc<Self>, hash: B256, provider: &DynProvider, every: Duration) -> Waiter {
+        let (tell, receipt) = oneshot::channel();
+        let mut waiting = hub.lock();
+        waiting.by_hash.insert(hash, tell);
+        if !waiting.polling {
+            waiting.polling = true;
+            tokio::spawn(Self::poll(Arc::clone(hub), provider.clone(), every));
+        }
+        Waiter { hub: Arc::clone(hub), hash, receipt }
+    }
+
+    /// Hands out `receipts` to their waiters.
+    fn deliver(&self, receipts: impl IntoIterator<Item = TransactionReceipt>) {
+        let mut waiting = self.lock();
+        for receipt in receipts {
+            if let Some(tell) = waiting.by_hash.remove(&receipt.transaction_hash) {
+                let _ = tell.send(receipt);
+            }
+        }
+    }
+
+    /// Reads each new block's receipts while anyone waits; stops when nobody does.
+    async fn poll(hub: Arc<Self>, provider: DynProvider, every: Duration) {
+        let mut next: Option<u64> = None;
+        let mut per_transaction = false;
+        loop {
+            let hashes: Vec<B256> = {
+                let mut waiting = hub.lock();
+                if waiting.by_hash.is_empty() {
+                    waiting.polling = false;
+                    return;
+                }
+                waiting.by_hash.keys().copied().collect()
+            };
+            if let Ok(head) = provider.get_block_number().await {
+                let from = match next {
+                    Some(next) if next <= head + 1 => next.max(head.saturating_sub(MAX_CATCH_UP - 1)),
+                    // The first round, or a reorg to a shorter chain.
+                    _ => head,
+                };
+                if per_transaction {
+                    if from <= head {
+                        for hash in hashes {
+                            if let Ok(Some(receipt)) = provider.get_transaction_receipt(hash).await {
+                                hub.deliver([receipt]);
+                            }
+                        }
+                        next = Some(head + 1);
+                    }
+                } else {
+                    for block in from..=head {
+                        match provider.get_block_receipts(BlockId::number(block)).await {
+                            Ok(Some(receipts)) => hub.deliver(receipts),
+                            Ok(None) => break,
+                            Err(error) if is_transient(&error) => break,
+                            Err(error) => {
+                                tracing::debug!(%error, "no eth_getBlockReceipts: asking per transaction");
+                                per_transaction = true;
+                                break;
+                            }
+                        }
+                        next = Some(block + 1);
+                    }
+                }
+            }
+            tokio::time::sleep(every).await;
         }
     }
 }

@@ -16,16 +16,20 @@
 //! Up to `worker.max_jobs` jobs are worked at once, each in its own task; a job that fails (content
 //! nobody serves, an engine error, a refused transaction) is noted in the database and skipped for a
 //! while, and never stops the worker. Credit above `worker.withdraw_above_eth` is withdrawn.
+//!
+//! Workers do not all reach for the same open jobs: each looks at the jobs in its own order (by a hash of
+//! its address and the job id, [`turn`]), so that two workers start on different jobs; and a job another
+//! worker claimed while this one was fetching it is dropped before its claim is simulated.
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     future::Future,
-    sync::Arc,
+    sync::{Arc, RwLock},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use alloy::{
-    primitives::{Address, U256},
+    primitives::{Address, B256, U256, keccak256},
     providers::Provider,
 };
 use tokio::task::JoinHandle;
@@ -129,6 +133,22 @@ struct Ctx {
     engines: Engines,
     me: Address,
     max_input: u64,
+    /// The jobs as the last poll read them.
+    jobs: RwLock<Arc<BTreeMap<U256, JobView>>>,
+}
+
+impl Ctx {
+    /// Whether the last poll still saw job `id` open (another worker's claim shows there first).
+    fn still_open(&self, id: U256) -> bool {
+        let jobs = self.jobs.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+        jobs.get(&id).is_some_and(|view| view.status() == Status::Open)
+    }
+}
+
+/// Where job `id` comes in worker `me`'s order: a hash of both, so that each worker goes through the open
+/// jobs in its own order and workers rarely race for one job.
+pub fn turn(me: Address, id: U256) -> B256 {
+    keccak256([me.as_slice(), &id.to_be_bytes::<32>()].concat())
 }
 
 /// Unix time now, for `retry_at`.
@@ -152,13 +172,15 @@ pub async fn run(session: Arc<Session>, stop: impl Future<Output = ()>) -> Resul
     let poll = Duration::from_millis(session.config.chain.poll_interval_ms);
     let max_jobs = session.config.worker.max_jobs;
     let max_input = session.config.worker.max_input_bytes;
-    let ctx = Arc::new(Ctx { session, state, engines, me, max_input });
+    let ctx = Arc::new(Ctx { session, state, engines, me, max_input, jobs: RwLock::default() });
     tracing::info!(account = %me, agency = %ctx.session.deployment.job_agency, engines = ?ctx.engines, "worker started");
     let mut watcher = Watcher::new(ctx.session.source(), &ctx.state)?;
     let mut running: HashMap<U256, JoinHandle<()>> = HashMap::new();
+    let mut closed = HashSet::new();
     tokio::pin!(stop);
     loop {
-        if let Err(error) = tick(&ctx, &policy, &mut watcher, &mut running, max_jobs, withdraw_above).await {
+        let tasks = Tasks { running: &mut running, closed: &mut closed, max_jobs };
+        if let Err(error) = tick(&ctx, &policy, &mut watcher, tasks, withdraw_above).await {
             tracing::warn!(%error, "poll failed; retrying");
         }
         tokio::select! {
@@ -173,14 +195,21 @@ pub async fn run(session: Arc<Session>, stop: impl Future<Output = ()>) -> Resul
     Ok(())
 }
 
+/// The worker's tasks: the jobs being worked, and the closed jobs already recorded (not looked at again).
+struct Tasks<'a> {
+    running: &'a mut HashMap<U256, JoinHandle<()>>,
+    closed: &'a mut HashSet<U256>,
+    max_jobs: usize,
+}
+
 async fn tick(
     ctx: &Arc<Ctx>,
     policy: &Policy,
     watcher: &mut Watcher,
-    running: &mut HashMap<U256, JoinHandle<()>>,
-    max_jobs: usize,
+    tasks: Tasks<'_>,
     withdraw_above: U256,
 ) -> Result<()> {
+    let Tasks { running, closed, max_jobs } = tasks;
     watcher.sync(&ctx.session.provider, &ctx.state).await?;
     running.retain(|_, task| !task.is_finished());
     let now = ctx.session.chain_time().await?;
@@ -191,13 +220,28 @@ async fn tick(
         .await
         .map_err(|source| crate::chain::Error::Rpc { action: "eth_feeHistory", source: Box::new(source) })?
         .max_fee_per_gas;
-    let jobs: BTreeMap<U256, JobView> = watcher.jobs().clone();
-    for (id, view) in jobs {
+    let jobs = Arc::new(watcher.jobs().clone());
+    *ctx.jobs.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::clone(&jobs);
+    // A closed job's payout is recorded the first time it is seen closed; after that it needs no look.
+    let mut order: Vec<(B256, &JobView)> = jobs
+        .values()
+        .filter(|view| view.outcome.is_none() || !closed.contains(&view.id))
+        .map(|view| (turn(ctx.me, view.id), view))
+        .collect();
+    order.sort_unstable_by_key(|(turn, _)| *turn);
+    for (_, view) in order {
+        let id = view.id;
         if running.contains_key(&id) {
             continue;
         }
+        let view = view.clone();
         let action = match next(ctx, policy, &view, now, gas_price, running.len() < max_jobs).await {
-            Ok(action) => action,
+            Ok(action) => {
+                if view.outcome.is_some() {
+                    closed.insert(id);
+                }
+                action
+            }
             Err(error) => {
                 tracing::warn!(job = %short(id), %error, "cannot look at the job");
                 continue;
@@ -341,6 +385,10 @@ async fn take(ctx: &Ctx, view: JobView) -> Result<()> {
             return skip(ctx, id, &error, Some(retry_delay(attempts)));
         }
     };
+    if !ctx.still_open(id) {
+        tracing::debug!(job = %short(id), "claimed by another worker meanwhile; dropped");
+        return Ok(());
+    }
     ctx.state.update(id, |e| {
         e.role = Role::Worker;
         e.intent = Some(Action::Claim);
@@ -522,6 +570,19 @@ mod tests {
             challenge_cid: None,
             outcome: None,
         }
+    }
+
+    #[test]
+    fn workers_go_through_the_jobs_in_different_orders() {
+        let order = |me: Address| {
+            let mut ids: Vec<u64> = (0..8).collect();
+            ids.sort_by_key(|&id| turn(me, U256::from(id)));
+            ids
+        };
+        let (a, b) = (order(Address::repeat_byte(1)), order(Address::repeat_byte(2)));
+        assert_eq!(a, order(Address::repeat_byte(1)), "one worker's order is stable");
+        assert_ne!(a, b, "two workers' orders differ");
+        assert_ne!(a[0], b[0], "and here they start on different jobs");
     }
 
     #[test]

@@ -1,10 +1,17 @@
-//! The transaction layer against anvil with automine off, so that transactions pass simulation together
-//! and meet on chain: one nonce manager per key keeps a key's concurrent sends apart, and a transaction
-//! that fails on chain is reported with the contract's error, replayed on its block's state.
+//! The transaction layer against anvil, mostly with automine off, so that transactions pass simulation
+//! together and meet on chain: one nonce manager per key keeps a key's concurrent sends apart (consecutive
+//! nonces, no gap when a send is refused or the node drops one), and a transaction that fails on chain is
+//! reported with the contract's error, replayed on its block's state.
 
 use std::{sync::Arc, time::Duration};
 
-use alloy::{network::EthereumWallet, providers::Provider};
+use alloy::{
+    consensus::Transaction as _,
+    network::EthereumWallet,
+    primitives::{U256, bytes},
+    providers::Provider,
+    rpc::types::{TransactionReceipt, TransactionRequest},
+};
 use jsjob::{
     chain::{
         self, Agency,
@@ -76,4 +83,98 @@ async fn concurrent_sends_get_distinct_nonces_and_a_mined_revert_is_named() {
     assert_eq!(net.agency.job(first).await.expect("job").status(), Status::Claimed);
     let nonce = reader.get_transaction_count(address(WORKER)).await.expect("nonce");
     assert_eq!(nonce, 2, "two transactions from the worker's key");
+}
+
+/// A fresh anvil (no contracts) and a sender holding WORKER's key.
+async fn sender() -> (devnet::Anvil, alloy::providers::DynProvider, Arc<Transactions>) {
+    let tools = jsjob::tools::Toolchain::find(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let anvil = devnet::Anvil::spawn(&tools.anvil).await.unwrap_or_else(|error| panic!("{error}"));
+    let reader = chain::connect(anvil.endpoint().clone(), []);
+    let wallet = EthereumWallet::from(devnet::dev_signer(WORKER));
+    let transactions = Arc::new(Transactions::new(reader.clone(), wallet, 31337, TxSettings::default()));
+    (anvil, reader, transactions)
+}
+
+/// 1 wei from WORKER to OTHER: a transaction a key can send any number of times.
+fn transfer() -> TransactionRequest {
+    TransactionRequest::default().from(address(WORKER)).to(address(OTHER)).value(U256::from(1))
+}
+
+/// The nonces of the mined transactions, sorted.
+async fn nonces(reader: &alloy::providers::DynProvider, receipts: &[TransactionReceipt]) -> Vec<u64> {
+    let mut nonces = Vec::new();
+    for receipt in receipts {
+        let tx = reader.get_transaction_by_hash(receipt.transaction_hash).await.expect("rpc").expect("mined");
+        nonces.push(tx.nonce());
+    }
+    nonces.sort_unstable();
+    nonces
+}
+
+#[tokio::test]
+async fn many_concurrent_sends_from_one_key_land_on_consecutive_nonces_and_a_refused_one_leaves_no_gap() {
+    let (_anvil, reader, transactions) = sender().await;
+    // A contract creation whose code reverts: its simulation fails, so it must take no nonce.
+    let reverting = TransactionRequest::default().from(address(WORKER)).input(bytes!("60006000fd").into());
+    let mut sends = tokio::task::JoinSet::new();
+    for index in 0..24 {
+        let transactions = Arc::clone(&transactions);
+        let tx = if index == 7 { reverting.clone() } else { transfer() };
+        sends.spawn(async move { (index, transactions.send("transfer", tx).await) });
+    }
+    let mut receipts = Vec::new();
+    while let Some(joined) = sends.join_next().await {
+        match joined.expect("the send task") {
+            (7, result) => assert!(result.is_err(), "the reverting creation was sent: {result:?}"),
+            (_, result) => receipts.push(result.expect("every other send lands")),
+        }
+    }
+    assert_eq!(nonces(&reader, &receipts).await, (0..23).collect::<Vec<u64>>(), "no nonce twice, no gap");
+    // The next send, with nothing in flight, takes the node's count: the nonce after the last.
+    let next = transactions.send("transfer", transfer()).await.expect("the next send");
+    assert_eq!(nonces(&reader, &[next]).await, [23]);
+}
+
+#[tokio::test]
+async fn a_transaction_the_node_dropped_is_sent_again_and_leaves_no_gap() {
+    let (_anvil, reader, transactions) = sender().await;
+    let _: () = reader.raw_request("evm_setAutomine".into(), (false,)).await.expect("automine off");
+    let mut sends = tokio::task::JoinSet::new();
+    for _ in 0..3 {
+        let transactions = Arc::clone(&transactions);
+        sends.spawn(async move { transactions.send("transfer", transfer()).await });
+    }
+    // Once the three are in the pool, drop the middle one: the third then waits behind a gap.
+    let deadline = tokio::time::Instant::now() + net::PATIENCE;
+    let dropped = loop {
+        let content: serde_json::Value = reader.raw_request("txpool_content".into(), ()).await.expect("txpool");
+        let mine = content["pending"].as_object().and_then(|by_sender| {
+            by_sender.iter().find(|(sender, _)| sender.eq_ignore_ascii_case(&address(WORKER).to_string()))
+        });
+        if let Some((_, by_nonce)) = mine
+            && by_nonce.as_object().is_some_and(|txs| txs.len() == 3)
+        {
+            break by_nonce["1"]["hash"].as_str().expect("a hash").parse::<alloy::primitives::B256>().expect("hash");
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the three sends never reached the pool: {content}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let _: Option<alloy::primitives::B256> =
+        reader.raw_request("anvil_dropTransaction".into(), (dropped,)).await.expect("drop");
+    let mut receipts = Vec::new();
+    while receipts.len() < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "the sends never all landed");
+        let _: String = reader.raw_request("evm_mine".into(), ()).await.expect("mine");
+        tokio::select! {
+            Some(joined) = sends.join_next() => receipts.push(joined.expect("the send task").expect("each send lands")),
+            () = tokio::time::sleep(Duration::from_millis(200)) => {}
+        }
+    }
+    assert_eq!(nonces(&reader, &receipts).await, [0, 1, 2]);
+    assert!(
+        receipts.iter().any(|receipt| receipt.transaction_hash == dropped),
+        "the dropped transaction was sent again, the same signed bytes"
+    );
+    assert_eq!(reader.get_transaction_count(address(WORKER)).await.expect("count"), 3);
 }

@@ -662,13 +662,30 @@ pub struct Ceiling {
     pub jobs_per_s: f64,
 }
 
+/// The agency's jobs once `count` of them satisfy `ready`, or as they are after [`EVENTS_PATIENCE`]: anvil's
+/// logs can trail the nonces `Market::send` waits on by a moment, so a read right after it may miss the
+/// last transactions' events (not timed).
+async fn jobs_when(market: &Market, count: usize, ready: impl Fn(&JobView) -> bool) -> Result<Vec<JobView>> {
+    let deadline = Instant::now() + EVENTS_PATIENCE;
+    loop {
+        let jobs = market.jobs().await?;
+        if jobs.iter().filter(|view| ready(view)).count() >= count || Instant::now() > deadline {
+            return Ok(jobs);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// How long the ceiling waits for the events of the transactions it sent.
+const EVENTS_PATIENCE: Duration = Duration::from_secs(10);
+
 /// Measures the ceiling on `market` with `jobs` jobs, claimed by `senders` worker accounts.
 pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Ceiling> {
     let senders = senders.clamp(1, MAX_WORKERS);
     let worker = |index: usize| devnet::dev_signer(FIRST_WORKER + index % senders).address();
     let specs = market.specs(jobs).await?;
     market.send(market.sign(market.post_txs(specs)).await?).await?;
-    let open = market.jobs().await?;
+    let open = jobs_when(market, jobs, |_| true).await?;
     let claims = open
         .iter()
         .enumerate()
@@ -678,7 +695,7 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
         })
         .collect();
     let claim = market.send(market.sign(claims).await?).await?;
-    let claimed = market.jobs().await?;
+    let claimed = jobs_when(market, jobs, |view| view.record.worker != Address::ZERO).await?;
     let unclaimed = claimed.iter().filter(|view| view.record.worker == Address::ZERO).count();
     if unclaimed > 0 || claimed.len() != open.len() {
         return Err(Error::Run(format!(
@@ -702,7 +719,7 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
     let submit = market.send(market.sign(submits).await?).await?;
     // Past the 1 s challenge window (not timed).
     devnet::advance_time(&market.provider, 2).await?;
-    let submitted = market.jobs().await?;
+    let submitted = jobs_when(market, jobs, |view| view.result_cid.is_some()).await?;
     let finalizes = submitted
         .iter()
         .map(|view| {
@@ -710,7 +727,8 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
         })
         .collect();
     let finalize = market.send(market.sign(finalizes).await?).await?;
-    let closed = market.jobs().await?.iter().filter(|view| view.outcome.is_some()).count();
+    let closed = jobs_when(market, jobs, |view| view.outcome.is_some()).await?;
+    let closed = closed.iter().filter(|view| view.outcome.is_some()).count();
     if closed != jobs {
         return Err(Error::Run(format!("the ceiling run closed {closed} of {jobs} jobs: some transactions failed")));
     }

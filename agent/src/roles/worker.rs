@@ -220,6 +220,13 @@ async fn tick(
         .await
         .map_err(|source| crate::chain::Error::Rpc { action: "eth_feeHistory", source: Box::new(source) })?
         .max_fee_per_gas;
+    // What the account can still lock this round: each job taken needs its bond and its gas up front.
+    let mut funds = ctx
+        .session
+        .provider
+        .get_balance(ctx.me)
+        .await
+        .map_err(|source| crate::chain::Error::Rpc { action: "eth_getBalance", source: Box::new(source) })?;
     let jobs = Arc::new(watcher.jobs().clone());
     *ctx.jobs.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::clone(&jobs);
     // A closed job's payout is recorded the first time it is seen closed; after that it needs no look.
@@ -235,7 +242,8 @@ async fn tick(
             continue;
         }
         let view = view.clone();
-        let action = match next(ctx, policy, &view, now, gas_price, running.len() < max_jobs).await {
+        let budget = Budget { gas_price, free: running.len() < max_jobs, funds: &mut funds };
+        let action = match next(ctx, policy, &view, now, budget).await {
             Ok(action) => {
                 if view.outcome.is_some() {
                     closed.insert(id);
@@ -274,7 +282,18 @@ enum Next {
     Finalize,
 }
 
-async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, gas_price: u128, free: bool) -> Result<Next> {
+/// What a round of the worker can spend on new jobs.
+struct Budget<'a> {
+    /// The gas price (wei) jobs are priced at.
+    gas_price: u128,
+    /// Whether a slot is free for one more job.
+    free: bool,
+    /// The account's balance less what the round's earlier takes will lock.
+    funds: &'a mut U256,
+}
+
+async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, budget: Budget<'_>) -> Result<Next> {
+    let Budget { gas_price, free, funds } = budget;
     let id = view.id;
     let entry = ctx.state.job(id)?;
     let mine = view.record.worker == ctx.me;
@@ -314,7 +333,28 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, gas_price: u
                 })?;
                 return Ok(Next::Nothing);
             }
-            Ok(if free { Next::Take } else { Next::Nothing })
+            if !free {
+                return Ok(Next::Nothing);
+            }
+            // A claim the account cannot pay for would fail at every poll: note it every 15 s instead, and
+            // take the job soon after the account is funded.
+            let cost = U256::from(view.record.workerBond) + U256::from(WORKER_GAS) * U256::from(gas_price);
+            if *funds < cost {
+                let reason = format!(
+                    "the account holds {} ETH, less than the bond and gas this job needs ({} ETH): fund it",
+                    format_eth(*funds),
+                    format_eth(cost)
+                );
+                tracing::warn!(job = %short(id), %reason, "not taking the job");
+                ctx.state.update(id, |e| {
+                    e.step = Step::Skipped;
+                    e.note = Some(reason);
+                    e.retry_at = unix_now() + 15;
+                })?;
+                return Ok(Next::Nothing);
+            }
+            *funds -= cost;
+            Ok(Next::Take)
         }
         Status::Claimed if mine => {
             // A run that failed (or content that was away) is not retried before its time.

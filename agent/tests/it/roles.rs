@@ -357,6 +357,24 @@ async fn unserved_input_and_foreign_engine_are_skipped_without_stopping_the_work
     assert!(worker.is_alive());
 }
 
+/// A worker whose account pays gas but not a job's bond says so, every 15 s rather than at every poll,
+/// claims nothing and keeps running; funded, it takes the job.
+#[tokio::test]
+async fn worker_short_of_the_bond_says_so_and_claims_once_funded() {
+    let net = Net::start("short-of-bond").await;
+    let set_balance = |wei: U256| net.provider.raw_request::<_, ()>("anvil_setBalance".into(), (address(OTHER), wei));
+    // 0.01 ETH: the gas of many jobs, a fifth of the 0.05 ETH bond `net.post` asks for.
+    set_balance(U256::from(10_000_000_000_000_000u64)).await.expect("anvil_setBalance");
+    let mut worker = net.spawn("worker", OTHER, "worker", None, &[]);
+    let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
+    worker.wait_for_log("less than the bond and gas this job needs").await;
+    assert_eq!(net.agency.job(id).await.expect("job").status(), Status::Open);
+    assert!(net.claims(id).await.is_empty(), "a claim it could not pay for was sent");
+    assert!(worker.is_alive());
+    set_balance(U256::from(10u64).pow(U256::from(18u64))).await.expect("anvil_setBalance");
+    net.wait_for(id, "Submitted", &[&worker], |view| view.status() == Status::Submitted).await;
+}
+
 /// Bad input reaches the user as one line naming the problem, with a non-zero exit, and nothing is sent.
 #[tokio::test]
 async fn bad_input_is_one_clear_line_and_nothing_is_lost() {

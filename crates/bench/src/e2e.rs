@@ -119,10 +119,19 @@ impl Market {
         self.anvil.stop().await;
     }
 
-    /// Stores the jobs' code and `jobs` inputs and returns one spec per job (V8, 0.01 ETH, 1 s window).
-    async fn specs(&self, jobs: usize) -> Result<Vec<JobSpec>> {
-        let engine = Sandbox::v8(&self.tools.deno, Limits::default()).await.map_err(|e| Error::Run(e.to_string()))?;
-        let engine = B256::right_padding_from(engine.id().as_bytes());
+    /// The id of `engine` (`v8`, or `quickjs` in the `jsjob-sandbox` beside `jsjob`) as the workers name it.
+    async fn engine_id(&self, engine: &str, jsjob: &Path) -> Result<B256> {
+        let sandbox = match engine {
+            "v8" => Sandbox::v8(&self.tools.deno, Limits::default()).await,
+            "quickjs" => Sandbox::quickjs(&jsjob.with_file_name("jsjob-sandbox"), Limits::default()).await,
+            other => return Err(Error::Run(format!("engine `{other}`: the bench runs `v8` or `quickjs`"))),
+        }
+        .map_err(|e| Error::Run(e.to_string()))?;
+        Ok(B256::right_padding_from(sandbox.id().as_bytes()))
+    }
+
+    /// Stores the jobs' code and `jobs` inputs and returns one spec per job (`engine`, 0.01 ETH, 1 s window).
+    async fn specs(&self, jobs: usize, engine: B256) -> Result<Vec<JobSpec>> {
         let code = self.store.put(JOB_CODE.as_bytes()).await?;
         let now = devnet::chain_time(&self.provider).await?;
         let mut specs = Vec::with_capacity(jobs);
@@ -255,6 +264,13 @@ pub struct WorkerSettings {
     pub max_jobs: usize,
     /// The `jsjob` binary they run, as the report names it (its build profile shows in the path).
     pub binary: String,
+    /// The engine the jobs name: `v8` or `quickjs`.
+    #[serde(default = "v8")]
+    pub engine: String,
+}
+
+fn v8() -> String {
+    "v8".into()
 }
 
 /// One end-to-end run's figures. Times are seconds from the moment the posts started to be sent.
@@ -336,7 +352,8 @@ pub async fn work(
     for agent in &mut agents {
         agent.wait_started().await?;
     }
-    let specs = market.specs(jobs).await?;
+    let engine = market.engine_id(&settings.engine, jsjob).await?;
+    let specs = market.specs(jobs, engine).await?;
     let signed = market.sign(market.post_txs(specs)).await?;
     let from_block = market.provider.get_block_number().await.map_err(rpc("eth_blockNumber"))? + 1;
     let t0 = SystemTime::now();
@@ -683,7 +700,8 @@ const EVENTS_PATIENCE: Duration = Duration::from_secs(10);
 pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Ceiling> {
     let senders = senders.clamp(1, MAX_WORKERS);
     let worker = |index: usize| devnet::dev_signer(FIRST_WORKER + index % senders).address();
-    let specs = market.specs(jobs).await?;
+    // The ceiling runs no job: any engine id will do.
+    let specs = market.specs(jobs, B256::right_padding_from(b"v8")).await?;
     market.send(market.sign(market.post_txs(specs)).await?).await?;
     let open = jobs_when(market, jobs, |_| true).await?;
     let claims = open

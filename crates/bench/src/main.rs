@@ -44,6 +44,10 @@ struct Args {
     /// job); a run cut short reports the jobs it closed.
     #[arg(long, default_value_t = 900)]
     max_run_secs: u64,
+    /// The engine the end-to-end jobs name: `v8` (one Deno process per job) or `quickjs` (a process
+    /// forked from the warm zygote per job).
+    #[arg(long, default_value = "v8", value_parser = ["v8", "quickjs"])]
+    engine: String,
     /// Criterion's output directory.
     #[arg(long, default_value = "target/criterion")]
     criterion: PathBuf,
@@ -100,7 +104,7 @@ fn main() -> eyre::Result<()> {
         root,
         jsjob,
         runs,
-        workers: WorkerSettings { poll_ms: args.poll_ms, max_jobs: args.max_jobs, binary },
+        workers: WorkerSettings { poll_ms: args.poll_ms, max_jobs: args.max_jobs, binary, engine: args.engine.clone() },
         patience: Duration::from_secs(60),
         patience_per_job: Duration::from_millis(500),
         max_patience: Duration::from_secs(args.max_run_secs),

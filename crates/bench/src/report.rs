@@ -251,7 +251,7 @@ impl Report {
             out,
             "A fresh anvil (automine) per run, the contracts deployed by `script/Deploy.s.sol`; W real \
              `jsjob worker` processes (`{}`; `chain.poll_interval_ms = {}`, `worker.max_jobs = {}`, \
-             other settings default; V8 engine) are started, then N jobs (a trivial job, a 1 s challenge \
+             other settings default; engine `{}`) are started, then N jobs (a trivial job, a 1 s challenge \
              window) are posted at once: pre-signed and sent together. The bench reads the agency's events \
              every {} ms and notes when it first saw each job posted, submitted and closed (finalized by its \
              worker); when no block has come for {} ms it mines an empty one, as a live chain would (automine \
@@ -262,6 +262,7 @@ impl Report {
             self.workers.binary,
             self.workers.poll_ms,
             self.workers.max_jobs,
+            self.workers.engine,
             crate::e2e::WATCH_POLL.as_millis(),
             crate::e2e::IDLE_BLOCK.as_millis()
         );

@@ -25,7 +25,7 @@ async fn a_tiny_run_gives_a_well_formed_document() {
         work_dir: work_dir.clone(),
         jsjob: jsjob.clone(),
         runs: vec![(5, 1)],
-        workers: WorkerSettings { poll_ms: 100, max_jobs: 4, binary: jsjob.display().to_string() },
+        workers: WorkerSettings { poll_ms: 100, max_jobs: 4, binary: jsjob.display().to_string(), engine: "v8".into() },
         patience: Duration::from_secs(60),
         patience_per_job: Duration::ZERO,
         max_patience: Duration::from_secs(60),

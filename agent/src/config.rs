@@ -72,7 +72,7 @@ pub struct Config {
 pub struct ChainConfig {
     /// JSON-RPC endpoint: `http://`, `https://`, or WebSocket (`ws://`, `wss://`); TLS is rustls.
     pub rpc: String,
-    /// Extra CA certificates (PEM) trusted for an `https://` endpoint, next to Mozilla's roots.
+    /// Extra CA certificates (PEM) trusted for an `https://` or `wss://` endpoint, next to Mozilla's roots.
     pub ca_file: Option<PathBuf>,
     /// The chain id the agent expects; refused when the endpoint reports another.
     pub chain_id: Option<u64>,
@@ -411,7 +411,7 @@ pub const SETTINGS: &[Setting] = &[
         "chain.ca_file",
         Some("JSJOB_CA_FILE"),
         Some("--ca-file"),
-        "extra CA certificates (PEM) trusted for an `https://` endpoint, next to Mozilla's roots",
+        "extra CA certificates (PEM) trusted for an `https://` or `wss://` endpoint, next to Mozilla's roots",
     ),
     setting("chain.chain_id", Some("JSJOB_CHAIN_ID"), Some("--chain-id"), "expected chain id; another is refused"),
     setting(

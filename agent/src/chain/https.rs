@@ -1,16 +1,22 @@
-//! JSON-RPC over `https://`: a transport on hyper with rustls on ring.
+//! JSON-RPC over TLS: `https://` through a transport on hyper, and `ws://` / `wss://` through a connector
+//! of alloy's WebSocket backend; both with rustls on ring and the same trust.
 //!
 //! alloy's own HTTP transport is reqwest's, and reqwest's TLS features either bring aws-lc-rs (cmake, a C
 //! toolchain) or leave rustls without a crypto provider, which makes every reqwest client in the process
 //! panic when it is built (the content store's included). This transport names its provider (ring) in its
-//! own [`rustls::ClientConfig`], so nothing else changes. It trusts Mozilla's roots (as `wss://` does)
-//! and, when `chain.ca_file` is set, the certificates of that PEM file too (a private node's own CA).
+//! own [`rustls::ClientConfig`], so nothing else changes. alloy's `WsConnect` takes no TLS settings, so
+//! [`WsEndpoint`] opens the socket itself with that same config and hands it to alloy's backend. Both trust
+//! Mozilla's roots and, when `chain.ca_file` is set, the certificates of that PEM file too (a private
+//! node's own CA).
 
-use std::{path::Path, sync::Arc, task};
+use std::{path::Path, sync::Arc, task, time::Duration};
 
 use alloy::{
+    pubsub::{ConnectionHandle, PubSubConnect},
     rpc::json_rpc::{RequestPacket, ResponsePacket},
-    transports::{TransportError, TransportErrorKind, TransportFut, http::reqwest::Url},
+    transports::{
+        TransportError, TransportErrorKind, TransportFut, TransportResult, http::reqwest::Url, ws::WsBackend,
+    },
 };
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -34,7 +40,7 @@ pub enum Error {
     Setup(#[from] rustls::Error),
 }
 
-/// The TLS client settings of `https://` endpoints: Mozilla's roots, plus the certificates in `ca_file`.
+/// The TLS client settings of `https://` and `wss://` endpoints: Mozilla's roots, plus the certificates in `ca_file`.
 pub fn client_config(ca_file: Option<&Path>) -> Result<rustls::ClientConfig, Error> {
     let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     if let Some(path) = ca_file {
@@ -134,5 +140,44 @@ impl tower::Service<RequestPacket> for HttpsTransport {
 
     fn call(&mut self, packet: RequestPacket) -> Self::Future {
         Box::pin(self.clone().request(packet))
+    }
+}
+
+/// How often the WebSocket backend pings an idle connection (alloy's default); a missed pong closes it.
+const WS_KEEPALIVE: Duration = Duration::from_secs(10);
+
+/// A `ws://` or `wss://` endpoint for alloy's pubsub client: [`PubSubConnect`] with our TLS settings.
+///
+/// Each connect (and reconnect) opens the socket with `tls`, then runs alloy's own WebSocket backend on it;
+/// retries are alloy's connection manager's.
+#[derive(Clone, Debug)]
+pub struct WsEndpoint {
+    url: Url,
+    tls: Arc<rustls::ClientConfig>,
+    retry_interval: Duration,
+}
+
+impl WsEndpoint {
+    /// An endpoint at `url` with the TLS settings `tls` (see [`client_config`]), first retrying after
+    /// `retry_interval` when the connection drops (then doubling, up to alloy's cap).
+    pub fn new(url: Url, tls: rustls::ClientConfig, retry_interval: Duration) -> Self {
+        Self { url, tls: Arc::new(tls), retry_interval }
+    }
+}
+
+impl PubSubConnect for WsEndpoint {
+    fn is_local(&self) -> bool {
+        alloy::transports::utils::guess_local_url(self.url.as_str())
+    }
+
+    async fn connect(&self) -> TransportResult<ConnectionHandle> {
+        let connector = tokio_tungstenite::Connector::Rustls(Arc::clone(&self.tls));
+        let (socket, _) =
+            tokio_tungstenite::connect_async_tls_with_config(self.url.as_str(), None, false, Some(connector))
+                .await
+                .map_err(|e| failed(&e))?;
+        let (handle, interface) = ConnectionHandle::new();
+        WsBackend::from_socket(socket, interface, WS_KEEPALIVE).spawn();
+        Ok(handle.with_max_retries(u32::MAX).with_retry_interval(self.retry_interval))
     }
 }

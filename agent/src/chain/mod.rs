@@ -18,7 +18,7 @@ use alloy::{
     contract::{CallBuilder, CallDecoder},
     network::EthereumWallet,
     primitives::{Address, B256, Bytes, U256},
-    providers::{DynProvider, Provider, ProviderBuilder, WsConnect},
+    providers::{DynProvider, Provider, ProviderBuilder},
     rpc::client::{ClientBuilder, RpcClient},
     rpc::types::{Filter, TransactionReceipt},
     signers::local::PrivateKeySigner,
@@ -236,8 +236,8 @@ pub fn connect(url: Url, signers: impl IntoIterator<Item = PrivateKeySigner>) ->
     provider_on(RpcClient::new_http(url), signers)
 }
 
-/// A provider without keys for `url`: HTTP, HTTPS (rustls on ring, trusting Mozilla's roots and the
-/// certificates in `ca_file`: [`https`]), or WebSocket (`ws://`, `wss://`). Everything the agent reads
+/// A provider without keys for `url`: HTTP, HTTPS or WebSocket (`ws://`, `wss://`); TLS is rustls on ring,
+/// trusting Mozilla's roots and the certificates in `ca_file` ([`https`]). Everything the agent reads
 /// (events included: they are polled with `eth_getLogs`) and sends goes over the one endpoint. When a
 /// WebSocket endpoint goes away the socket reconnects by itself, for as long as it takes (every
 /// [`WS_RECONNECT`], doubling up to 30 s); requests made meanwhile wait and go out on the new connection, and
@@ -245,8 +245,8 @@ pub fn connect(url: Url, signers: impl IntoIterator<Item = PrivateKeySigner>) ->
 pub async fn connect_endpoint(url: Url, ca_file: Option<&Path>) -> Result<DynProvider> {
     let client = match url.scheme() {
         "ws" | "wss" => {
-            let ws = WsConnect::new(url.as_str()).with_max_retries(u32::MAX).with_retry_interval(WS_RECONNECT);
-            ClientBuilder::default().ws(ws).await.map_err(Error::rpc("connect"))?
+            let ws = https::WsEndpoint::new(url, https::client_config(ca_file)?, WS_RECONNECT);
+            ClientBuilder::default().pubsub(ws).await.map_err(Error::rpc("connect"))?
         }
         "https" => {
             let local = alloy::transports::utils::guess_local_url(url.as_str());

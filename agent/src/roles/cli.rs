@@ -21,7 +21,7 @@ pub struct CommonArgs {
     /// JSON-RPC endpoint: http://, https://, ws:// or wss://.
     #[arg(long, env = "JSJOB_RPC", value_name = "URL")]
     pub rpc: Option<String>,
-    /// Extra CA certificates (PEM) trusted for an https:// endpoint.
+    /// Extra CA certificates (PEM) trusted for an https:// or wss:// endpoint.
     #[arg(long, env = "JSJOB_CA_FILE", value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
     /// Expected chain id.

@@ -1,6 +1,7 @@
-//! `https://` endpoints: a TLS-terminating proxy (tokio-rustls, a certificate from the test CA in `tls/`) in
-//! front of a real anvil. The agent trusts the test CA only when told to (`--ca-file`): then it posts and
-//! reads through the proxy; without it, or with a file that is not PEM, it stops with one line saying why.
+//! `https://` and `wss://` endpoints: a TLS-terminating proxy (tokio-rustls, a certificate from the test CA in
+//! `tls/`) in front of a real anvil, which speaks both HTTP and WebSocket on one port. The agent trusts the
+//! test CA only when told to (`--ca-file`): then it posts and reads through the proxy; without it, or with a
+//! file that is not PEM, it stops with one line saying why.
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -17,7 +18,7 @@ fn tls_file(name: &str) -> PathBuf {
 }
 
 /// Serves TLS on a local port and relays the plain bytes to `target` (anvil's `host:port`); returns the
-/// `https://` URL. The task ends with the test's runtime.
+/// proxy's `host:port`. The task ends with the test's runtime.
 async fn tls_proxy(target: String) -> String {
     let certs = CertificateDer::pem_file_iter(tls_file("node.pem"))
         .expect("node.pem")
@@ -33,7 +34,7 @@ async fn tls_proxy(target: String) -> String {
         .expect("server certificate");
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("https://{}", listener.local_addr().expect("address"));
+    let address = listener.local_addr().expect("address").to_string();
     tokio::spawn(async move {
         while let Ok((inbound, _)) = listener.accept().await {
             let (acceptor, target) = (acceptor.clone(), target.clone());
@@ -46,14 +47,15 @@ async fn tls_proxy(target: String) -> String {
             });
         }
     });
-    url
+    address
 }
 
 #[tokio::test]
-async fn https_endpoint_with_a_trusted_ca_posts_and_reads_and_an_untrusted_one_is_refused() {
+async fn tls_endpoints_with_a_trusted_ca_post_and_read_and_an_untrusted_one_is_refused() {
     let net = Net::start("https").await;
     let anvil = net.anvil.endpoint();
-    let url = tls_proxy(format!("{}:{}", anvil.host_str().expect("host"), anvil.port().expect("port"))).await;
+    let proxy = tls_proxy(format!("{}:{}", anvil.host_str().expect("host"), anvil.port().expect("port"))).await;
+    let url = format!("https://{proxy}");
     let ca = tls_file("ca.pem").display().to_string();
 
     let mut post = net.jsjob(Some(POSTER), "https", Some(&url));
@@ -90,4 +92,19 @@ async fn https_endpoint_with_a_trusted_ca_posts_and_reads_and_an_untrusted_one_i
         assert_eq!(stderr.lines().count(), 1, "{ca_file:?}: not one line: {stderr}");
         assert!(stderr.starts_with("error: ") && stderr.contains(expected), "{ca_file:?}: {stderr}");
     }
+
+    // wss:// through the same proxy: the CA is honoured, and its absence named, as over https://.
+    let wss = format!("wss://{proxy}");
+    let mut status = net.jsjob(None, "https", Some(&wss));
+    status.args(["status", &id, "--ca-file", &ca]);
+    let output = status.output().await.expect("run");
+    assert!(output.status.success(), "status over wss failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains(&id), "status over wss does not show the job");
+    let mut status = net.jsjob(None, "https", Some(&wss));
+    status.args(["status", &id]).env("RUST_LOG", "off");
+    let output = status.output().await.expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "wss without the CA succeeded");
+    assert_eq!(stderr.lines().count(), 1, "wss without the CA: not one line: {stderr}");
+    assert!(stderr.contains("UnknownIssuer") && stderr.contains("--ca-file"), "wss without the CA: {stderr}");
 }

@@ -256,3 +256,59 @@ async fn jobs_over_the_limits_or_outside_the_api_are_refused_before_running() {
         assert!(!error.is_job_outcome());
     }
 }
+
+/// The processes whose parent is `parent`, with their state letter (`R` running, `S` sleeping, ...).
+fn children_of(parent: i32) -> Vec<(i32, char)> {
+    let parent = parent.to_string();
+    std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+            let state = fields.next()?.chars().next()?;
+            (fields.next()? == parent).then_some((pid, state))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_quickjs_job_process_ended_by_a_signal_reports_that_signal() {
+    // A memory limit no other test uses marks this test's zygote.
+    let limits = Limits { memory_mib: 93, ..ROOMY_LIMITS };
+    let quickjs = Sandbox::quickjs(env!("CARGO_BIN_EXE_jsjob-sandbox").as_ref(), limits)
+        .await
+        .expect("the QuickJS engine starts")
+        .with_pool(1);
+    assert_eq!(run(&quickjs, "function jsJobRun() { return 1; }", b"").await.expect("runs"), "1");
+    let zygote = zygotes(93)[0];
+    // The job process spins (state R) where the waiting ones sleep on their stdin: it gets the signal, until
+    // it is gone. (Rust's runtime in the sandbox catches a first SIGSEGV: its stack-overflow handler puts
+    // the default action back and returns, so that a real fault faults again and ends the process.)
+    let signal_the_job = |signal: i32| async move {
+        let mut job = None;
+        loop {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let children = children_of(zygote);
+            job = job.or_else(|| children.iter().find(|(_, state)| *state == 'R').map(|&(pid, _)| pid));
+            let Some(pid) = job else { continue };
+            if !children.iter().any(|&(child, state)| child == pid && state != 'Z') {
+                return;
+            }
+            // SAFETY: kill(2) of a child of this test's zygote, not reaped yet; no memory is involved.
+            unsafe { libc::kill(pid, signal) };
+        }
+    };
+    let spin = "function jsJobRun() { for (;;) {} }";
+    let (crashed, ()) = tokio::join!(run(&quickjs, spin, b""), signal_the_job(libc::SIGSEGV));
+    match crashed {
+        Err(Error::EngineCrash { detail, .. }) => assert!(detail.contains("SIGSEGV"), "{detail}"),
+        other => panic!("a job process ended by SIGSEGV: {other:?}"),
+    }
+    // RLIMIT_CPU ends a process with SIGXCPU: that is the job's time running out, as on the exec'd path.
+    let (stopped, ()) = tokio::join!(run(&quickjs, spin, b""), signal_the_job(libc::SIGXCPU));
+    assert!(matches!(stopped, Err(Error::Timeout(_))), "{stopped:?}");
+    // And the engine goes on.
+    assert_eq!(run(&quickjs, "function jsJobRun() { return 3; }", b"").await.expect("runs after"), "3");
+}

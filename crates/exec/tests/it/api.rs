@@ -182,32 +182,49 @@ async fn randomness_depends_on_the_seed_and_agrees_across_engines() {
     assert_eq!(outputs[1], outputs[3]);
 }
 
-/// The pids of this process's QuickJS zygotes whose command line holds `--memory-mib <memory_mib>`.
-fn zygotes(memory_mib: u32) -> Vec<i32> {
-    let me = std::process::id().to_string();
-    let mark = format!("--zygote\0--memory-mib\0{memory_mib}\0");
+/// Every process: (pid, state letter (`R` running, `S` sleeping, `Z` zombie, ...), parent pid, command line).
+fn processes() -> Vec<(i32, char, i32, Vec<u8>)> {
     std::fs::read_dir("/proc")
         .expect("/proc")
         .flatten()
         .filter_map(|entry| {
             let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            let parent = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.to_owned();
+            let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+            let state = fields.next()?.chars().next()?;
+            let parent = fields.next()?.parse().ok()?;
             let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            (parent == me && cmdline.windows(mark.len()).any(|w| w == mark.as_bytes())).then_some(pid)
+            Some((pid, state, parent, cmdline))
         })
         .collect()
 }
 
-#[tokio::test]
-async fn quickjs_forks_jobs_from_a_zygote_and_restarts_it_when_it_dies() {
-    // A memory limit no other test uses marks this test's zygote among the processes of this test binary.
-    let limits = Limits { memory_mib: 91, ..ROOMY_LIMITS };
+/// The pids of this process's QuickJS zygotes whose command line holds `--memory-mib <memory_mib>`.
+fn zygotes(memory_mib: u32) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let mark = format!("--zygote\0--memory-mib\0{memory_mib}\0");
+    processes()
+        .into_iter()
+        .filter(|(_, _, parent, cmdline)| *parent == me && cmdline.windows(mark.len()).any(|w| w == mark.as_bytes()))
+        .map(|(pid, ..)| pid)
+        .collect()
+}
+
+/// A QuickJS engine with a pool of 1 whose zygote is marked by a memory limit no other test uses (see
+/// [`zygotes`]), after one job (so its zygote is running).
+async fn marked_quickjs(memory_mib: u32) -> Sandbox {
+    let limits = Limits { memory_mib, ..ROOMY_LIMITS };
     let quickjs = Sandbox::quickjs(env!("CARGO_BIN_EXE_jsjob-sandbox").as_ref(), limits)
         .await
         .expect("the QuickJS engine starts")
         .with_pool(1);
     assert_eq!(run(&quickjs, "function jsJobRun() { return 1; }", b"").await.expect("runs"), "1");
+    quickjs
+}
+
+#[tokio::test]
+async fn quickjs_forks_jobs_from_a_zygote_and_restarts_it_when_it_dies() {
+    let quickjs = marked_quickjs(91).await;
     let first = zygotes(91);
     assert_eq!(first.len(), 1, "one zygote: {first:?}");
     // SAFETY: kill(2) of a child of this process that is still running; no memory is involved.
@@ -257,31 +274,14 @@ async fn jobs_over_the_limits_or_outside_the_api_are_refused_before_running() {
     }
 }
 
-/// The processes whose parent is `parent`, with their state letter (`R` running, `S` sleeping, ...).
+/// The processes whose parent is `parent`, with their state letter.
 fn children_of(parent: i32) -> Vec<(i32, char)> {
-    let parent = parent.to_string();
-    std::fs::read_dir("/proc")
-        .expect("/proc")
-        .flatten()
-        .filter_map(|entry| {
-            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
-            let state = fields.next()?.chars().next()?;
-            (fields.next()? == parent).then_some((pid, state))
-        })
-        .collect()
+    processes().into_iter().filter(|&(_, _, of, _)| of == parent).map(|(pid, state, ..)| (pid, state)).collect()
 }
 
 #[tokio::test]
 async fn a_quickjs_job_process_ended_by_a_signal_reports_that_signal() {
-    // A memory limit no other test uses marks this test's zygote.
-    let limits = Limits { memory_mib: 93, ..ROOMY_LIMITS };
-    let quickjs = Sandbox::quickjs(env!("CARGO_BIN_EXE_jsjob-sandbox").as_ref(), limits)
-        .await
-        .expect("the QuickJS engine starts")
-        .with_pool(1);
-    assert_eq!(run(&quickjs, "function jsJobRun() { return 1; }", b"").await.expect("runs"), "1");
+    let quickjs = marked_quickjs(93).await;
     let zygote = zygotes(93)[0];
     // The job process spins (state R) where the waiting ones sleep on their stdin: it gets the signal, until
     // it is gone. (Rust's runtime in the sandbox catches a first SIGSEGV: its stack-overflow handler puts

@@ -60,16 +60,21 @@ pub fn sandbox_main() -> ExitCode {
     let (Some(memory_mib), Some(time_ms)) = (arg("--memory-mib"), arg("--time-ms")) else {
         let _ = writeln!(
             std::io::stderr(),
-            "usage: jsjob-sandbox --version | [--zygote] --memory-mib N --time-ms T (one job on stdin; --zygote: a fork per request, see the crate's zygote module)"
+            "usage: jsjob-sandbox --version | [--zygote --job-cpu-seconds C] --memory-mib N --time-ms T (one job on stdin; --zygote: a fork per request, see the crate's zygote module)"
         );
         return ExitCode::from(2);
     };
     let time = Duration::from_millis(time_ms);
     if args.iter().any(|a| a == "--zygote") {
-        return zygote(memory_mib, time);
+        let Some(job_cpu) = arg("--job-cpu-seconds") else {
+            let _ = writeln!(std::io::stderr(), "jsjob-sandbox: --zygote needs --job-cpu-seconds N");
+            return ExitCode::from(2);
+        };
+        return zygote(memory_mib, time, job_cpu);
     }
     match warm() {
-        Ok(warm) => answer(run_one(warm, memory_mib, time)),
+        // Left for the exit to reclaim, as in the zygote's children.
+        Ok(warm) => answer(run_one(&std::mem::ManuallyDrop::new(warm), memory_mib, time)),
         Err(error) => answer(Err(error)),
     }
 }
@@ -95,50 +100,24 @@ fn answer(outcome: Result<Option<Vec<u8>>, String>) -> ExitCode {
 }
 
 /// The zygote (`--zygote`): warms one engine, then forks one process per request from the agent, each of
-/// which runs exactly one job on the warm engine. Its stdin is a `SOCK_SEQPACKET` socket to the agent; see
-/// [`crate::zygote`] for the protocol and the safety argument. It never runs job code itself.
-fn zygote(memory_mib: u64, time: Duration) -> ExitCode {
+/// which runs exactly one job on the warm engine under `job_cpu` seconds of RLIMIT_CPU. Its stdin is a
+/// `SOCK_SEQPACKET` socket to the agent; see [`crate::zygote`] for the protocol and the safety argument. It
+/// never runs job code itself.
+fn zygote(memory_mib: u64, time: Duration, job_cpu: u64) -> ExitCode {
+    // Never dropped, here or in a child: the process ends with it (freeing a QuickJS runtime with the
+    // prelude's objects still referenced fails an assertion in the engine).
     let warm = match warm() {
-        Ok(warm) => warm,
+        Ok(warm) => std::mem::ManuallyDrop::new(warm),
         Err(error) => return answer(Err(error)),
     };
-    let socket = std::io::stdin();
-    let mut children: Vec<libc::pid_t> = Vec::new();
-    loop {
-        // Children whose job is over (the agent kills them once it has their answer) are reaped here.
-        crate::zygote::reap(&mut children, false);
-        let fds = match crate::zygote::receive_request(socket.as_fd()) {
-            Ok(Some(fds)) => fds,
-            // The agent closed the socket (it stops) or broke the protocol: stop every child, then exit.
-            Ok(None) | Err(_) => {
-                crate::zygote::reap(&mut children, true);
-                return ExitCode::SUCCESS;
-            }
-        };
-        // SAFETY: this process is single-threaded (no runtime, no helper threads: QuickJS runs on this
-        // thread only), so the child is a complete copy with no lock held by a thread that is gone.
-        let pid = unsafe { libc::fork() };
-        if pid == 0 {
-            if let Err(error) = crate::zygote::become_job_process(fds) {
-                return answer(Err(error));
-            }
-            // The child shares the zygote's pages until it writes to them: a collection now (it writes to the
-            // header of every live object) takes most of those copy-on-write faults before the job comes
-            // rather than while it runs. (Populating every writable mapping instead, MADV_POPULATE_WRITE,
-            // also zero-fills pages nothing uses: 2.5 ms of CPU per process against 1.6 ms, measured.)
-            warm.runtime.run_gc();
-            return answer(run_one(warm, memory_mib, time));
-        }
-        drop(fds);
-        if pid > 0 {
-            children.push(pid);
-        }
-        let reply = if pid > 0 { Ok(pid) } else { Err(std::io::Error::last_os_error()) };
-        if crate::zygote::send_reply(socket.as_fd(), reply).is_err() {
-            crate::zygote::reap(&mut children, true);
-            return ExitCode::SUCCESS;
-        }
-    }
+    crate::zygote::serve(std::io::stdin().as_fd(), job_cpu, &mut || {
+        // In the child: it shares the zygote's pages until it writes to them. A collection now (it writes to
+        // the header of every live object) takes most of those copy-on-write faults before the job comes
+        // rather than while it runs. (Populating every writable mapping instead, MADV_POPULATE_WRITE, also
+        // zero-fills pages nothing uses: 2.5 ms of CPU per process against 1.6 ms, measured.)
+        warm.runtime.run_gc();
+        answer(run_one(&warm, memory_mib, time))
+    })
 }
 
 /// A QuickJS runtime and context with the prelude loaded, waiting for a job.
@@ -185,9 +164,10 @@ fn warm() -> Result<Warm, String> {
 }
 
 /// Runs the job on stdin to its answer frame; `None` when stdin closed before any request came.
-fn run_one(warm: Warm, memory_mib: u64, time: Duration) -> Result<Option<Vec<u8>>, String> {
+fn run_one(warm: &Warm, memory_mib: u64, time: Duration) -> Result<Option<Vec<u8>>, String> {
     let Warm { runtime, context, job, state } = warm;
-    let mut request = Vec::new();
+    // Room for a small request in one read (an empty Vec would start with a few small probing reads).
+    let mut request = Vec::with_capacity(64 << 10);
     std::io::stdin().read_to_end(&mut request).map_err(|e| format!("reading the job: {e}"))?;
     if request.is_empty() {
         return Ok(None);
@@ -213,7 +193,7 @@ fn run_one(warm: Warm, memory_mib: u64, time: Duration) -> Result<Option<Vec<u8>
             let seed = TypedArray::<u8>::new(ctx.clone(), seed.to_vec())?;
             let called: rquickjs::Result<()> = run.call((header.code.as_str(), input, header.options.as_deref(), seed));
             if called.is_err() {
-                settle_from_exception(&ctx, &state);
+                settle_from_exception(&ctx, state);
             }
             Ok(())
         })
@@ -228,7 +208,7 @@ fn run_one(warm: Warm, memory_mib: u64, time: Duration) -> Result<Option<Vec<u8>
             Ok(true) => continue,
             Ok(false) => {}
             Err(exception) => {
-                exception.0.with(|ctx| settle_from_exception(&ctx, &state));
+                exception.0.with(|ctx| settle_from_exception(&ctx, state));
                 continue;
             }
         }
@@ -246,13 +226,13 @@ fn run_one(warm: Warm, memory_mib: u64, time: Duration) -> Result<Option<Vec<u8>
                     Ok(ran)
                 }
                 Err(_) => {
-                    settle_from_exception(&ctx, &state);
+                    settle_from_exception(&ctx, state);
                     Ok(false)
                 }
             }
         });
         if !matches!(stepped, Ok(true)) && state.answer.borrow().is_none() && !state.timed_out.get() {
-            set_answer(&state, Status::JobError, b"the job's event loop failed".to_vec());
+            set_answer(state, Status::JobError, b"the job's event loop failed".to_vec());
         }
     }
     let fuel = state.fuel.get();
@@ -261,9 +241,8 @@ fn run_one(warm: Warm, memory_mib: u64, time: Duration) -> Result<Option<Vec<u8>
         Some((status, payload)) => wire::encode_answer(status, fuel, &payload),
         None => wire::encode_answer(Status::Timeout, fuel, b""),
     };
-    // The process ends once this frame is written: freeing the engine (a sweep over every object the job
-    // made) would only delay the answer, so the engine is left for the exit to reclaim.
-    std::mem::forget((job, context, runtime));
+    // The process ends once this frame is written: the engine is not freed (a sweep over every object the job
+    // made would only delay the answer) but left for the exit to reclaim.
     Ok(Some(frame))
 }
 

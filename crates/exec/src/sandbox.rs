@@ -156,6 +156,9 @@ impl Sandbox {
                     command
                         .arg("--zygote")
                         .args(&args)
+                        // Each job process sets its own CPU limit: the zygote's CPU time adds up over its life.
+                        .arg("--job-cpu-seconds")
+                        .arg(cpu.to_string())
                         .env_clear()
                         .env("TZ", "UTC")
                         .env("LANG", "C")
@@ -165,8 +168,8 @@ impl Sandbox {
                         .process_group(0);
                     command
                 },
-                // The zygote's CPU time adds up over its life; each job process gets its own CPU limit.
-                move |pid, job| set_limits(pid, if job { cpu } else { libc::RLIM_INFINITY }, data),
+                // The job processes inherit the data, file-size and core limits.
+                move |pid| set_limits(pid, libc::RLIM_INFINITY, data),
             )
         };
         Ok(Self::start(id, limits, Duration::from_millis(250), launcher, Some(zygote)))
@@ -279,7 +282,7 @@ impl Engine for Sandbox {
                 // More than any answer can be, and the rest unread: the process would block on the pipe.
                 child.start_kill();
             }
-            let status = child.ended().await?;
+            let status = child.ended(self.pool.zygote.as_ref()).await?;
             Ok::<_, std::io::Error>((answer, Some(status)))
         };
         let finished = tokio::time::timeout(self.limits.time + self.grace, run).await;
@@ -321,8 +324,8 @@ impl Engine for Sandbox {
                 }
                 let status = match status {
                     Some(Some(status)) => status.to_string(),
-                    // A forked process's status is its parent's, the zygote's.
-                    Some(None) => "ended".to_owned(),
+                    // A forked process whose zygote did not report its end (the zygote died meanwhile).
+                    Some(None) => "ended, exit status unknown".to_owned(),
                     None => "no exit status".to_owned(),
                 };
                 let tail: String =
@@ -544,11 +547,17 @@ impl Process {
         })
     }
 
-    /// Waits until the process has ended; its exit status when it is the agent's child.
-    async fn ended(&mut self) -> std::io::Result<Option<ExitStatus>> {
+    /// Waits until the process has ended; its exit status (a forked process's as its zygote reports it, when
+    /// it does).
+    async fn ended(&mut self, zygote: Option<&Zygote>) -> std::io::Result<Option<ExitStatus>> {
+        use std::os::unix::process::ExitStatusExt;
         match self {
             Self::Spawned(child) => child.wait().await.map(Some),
-            Self::Forked(forked) => forked.ended().await.map(|()| None),
+            Self::Forked(forked) => {
+                forked.ended().await?;
+                let Some(zygote) = zygote else { return Ok(None) };
+                Ok(zygote.status(forked).await.map(ExitStatus::from_raw))
+            }
         }
     }
 

@@ -182,32 +182,52 @@ async fn randomness_depends_on_the_seed_and_agrees_across_engines() {
     assert_eq!(outputs[1], outputs[3]);
 }
 
-/// The pids of this process's QuickJS zygotes whose command line holds `--memory-mib <memory_mib>`.
-fn zygotes(memory_mib: u32) -> Vec<i32> {
-    let me = std::process::id().to_string();
-    let mark = format!("--zygote\0--memory-mib\0{memory_mib}\0");
+/// Every process: (pid, state letter (`R` running, `S` sleeping, `Z` zombie, ...), parent pid, CPU time in
+/// clock ticks, command line).
+fn processes() -> Vec<(i32, char, i32, u64, Vec<u8>)> {
     std::fs::read_dir("/proc")
         .expect("/proc")
         .flatten()
         .filter_map(|entry| {
             let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            let parent = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.to_owned();
+            let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+            let state = fields.first()?.chars().next()?;
+            let parent = fields.get(1)?.parse().ok()?;
+            // utime and stime, the 14th and 15th fields of stat(5).
+            let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
             let cmdline = std::fs::read(entry.path().join("cmdline")).ok()?;
-            (parent == me && cmdline.windows(mark.len()).any(|w| w == mark.as_bytes())).then_some(pid)
+            Some((pid, state, parent, ticks, cmdline))
         })
         .collect()
 }
 
-#[tokio::test]
-async fn quickjs_forks_jobs_from_a_zygote_and_restarts_it_when_it_dies() {
-    // A memory limit no other test uses marks this test's zygote among the processes of this test binary.
-    let limits = Limits { memory_mib: 91, ..ROOMY_LIMITS };
+/// The pids of this process's QuickJS zygotes whose command line holds `--memory-mib <memory_mib>`.
+fn zygotes(memory_mib: u32) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let mark = format!("--zygote\0--memory-mib\0{memory_mib}\0");
+    processes()
+        .into_iter()
+        .filter(|(_, _, parent, _, cmdline)| *parent == me && cmdline.windows(mark.len()).any(|w| w == mark.as_bytes()))
+        .map(|(pid, ..)| pid)
+        .collect()
+}
+
+/// A QuickJS engine with a pool of 1 whose zygote is marked by a memory limit no other test uses (see
+/// [`zygotes`]), after one job (so its zygote is running).
+async fn marked_quickjs(memory_mib: u32) -> Sandbox {
+    let limits = Limits { memory_mib, ..ROOMY_LIMITS };
     let quickjs = Sandbox::quickjs(env!("CARGO_BIN_EXE_jsjob-sandbox").as_ref(), limits)
         .await
         .expect("the QuickJS engine starts")
         .with_pool(1);
     assert_eq!(run(&quickjs, "function jsJobRun() { return 1; }", b"").await.expect("runs"), "1");
+    quickjs
+}
+
+#[tokio::test]
+async fn quickjs_forks_jobs_from_a_zygote_and_restarts_it_when_it_dies() {
+    let quickjs = marked_quickjs(91).await;
     let first = zygotes(91);
     assert_eq!(first.len(), 1, "one zygote: {first:?}");
     // SAFETY: kill(2) of a child of this process that is still running; no memory is involved.
@@ -255,4 +275,51 @@ async fn jobs_over_the_limits_or_outside_the_api_are_refused_before_running() {
         assert!(matches!(error, Error::BadJob(_)), "{error}");
         assert!(!error.is_job_outcome());
     }
+}
+
+/// The processes whose parent is `parent`, with their state letter and CPU ticks.
+fn children_of(parent: i32) -> Vec<(i32, char, u64)> {
+    processes()
+        .into_iter()
+        .filter(|&(_, _, of, ..)| of == parent)
+        .map(|(pid, state, _, ticks, _)| (pid, state, ticks))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_quickjs_job_process_ended_by_a_signal_reports_that_signal() {
+    let quickjs = marked_quickjs(93).await;
+    let zygote = zygotes(93)[0];
+    // The job process spins (running, its CPU time growing) where the waiting ones sleep on their stdin (after
+    // a few milliseconds of preparation): it gets the signal, until
+    // it is gone. (Rust's runtime in the sandbox catches a first SIGSEGV: its stack-overflow handler puts
+    // the default action back and returns, so that a real fault faults again and ends the process.)
+    let signal_the_job = |signal: i32| async move {
+        let mut job = None;
+        loop {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let children = children_of(zygote);
+            job = job.or_else(|| children.iter().find(|&&(_, state, ticks)| state == 'R' && ticks >= 5).map(|c| c.0));
+            let Some(pid) = job else { continue };
+            if !children.iter().any(|&(child, state, _)| child == pid && state != 'Z') {
+                return;
+            }
+            // SAFETY: kill(2) of a child of this test's zygote, not reaped yet; no memory is involved.
+            unsafe { libc::kill(pid, signal) };
+        }
+    };
+    let spin = "function jsJobRun() { for (;;) {} }";
+    let (crashed, ()) = tokio::join!(run(&quickjs, spin, b""), signal_the_job(libc::SIGSEGV));
+    match crashed {
+        Err(Error::EngineCrash { detail, .. }) => assert!(detail.contains("SIGSEGV"), "{detail}"),
+        other => panic!("a job process ended by SIGSEGV: {other:?}"),
+    }
+    // RLIMIT_CPU ends a process with SIGXCPU: that is the job's time running out, as on the exec'd path.
+    let started = std::time::Instant::now();
+    let (stopped, ()) = tokio::join!(run(&quickjs, spin, b""), signal_the_job(libc::SIGXCPU));
+    assert!(matches!(stopped, Err(Error::Timeout(_))), "{stopped:?}");
+    // Ended by the signal, not by the 30 s limit.
+    assert!(started.elapsed() < Duration::from_secs(15), "{:?}", started.elapsed());
+    // And the engine goes on.
+    assert_eq!(run(&quickjs, "function jsJobRun() { return 3; }", b"").await.expect("runs after"), "3");
 }

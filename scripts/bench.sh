@@ -9,7 +9,8 @@
 # anvils and the chain-alone ceiling, and writes the document (after each run, so that a run stopped
 # part-way leaves its figures). Too slow for CI (half an hour and more); the report writer itself is tested
 # on a tiny run by `cargo test -p jsjob-bench`.
-# Extra arguments go to jsjob-bench (e.g. --jobs 100 --workers 1,4 --growth-jobs 1000).
+# Extra arguments go to jsjob-bench (e.g. --jobs 100 --workers 1,4 --growth-jobs 1000; --profile samples
+# anvil and the workers with `perf` during each end-to-end run and adds their top functions).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 quick=()

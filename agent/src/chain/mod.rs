@@ -362,6 +362,17 @@ impl Agency {
         &self.provider
     }
 
+    /// The most wei per gas this client's transactions offer now: through [`tx::Transactions`] its cached
+    /// fees (asked at most once per [`tx::FEES_FRESH`] for all sends and readers), otherwise the node's estimate.
+    pub async fn max_fee_per_gas(&self) -> Result<u128> {
+        match &self.transactions {
+            Some(transactions) => transactions.max_fee_per_gas().await,
+            None => {
+                Ok(self.provider.estimate_eip1559_fees().await.map_err(Error::rpc("eth_feeHistory"))?.max_fee_per_gas)
+            }
+        }
+    }
+
     /// Posts a job from `poster`, escrowing `spec.payment`. Returns the new job's id.
     pub async fn post(&self, poster: Address, spec: JobSpec) -> Result<(U256, Sent)> {
         let value = U256::from(spec.payment) + U256::from(spec.auditFee);

@@ -1,13 +1,18 @@
 //! Reading the agency's events in order, with a confirmation depth and a reorg-safe cursor.
 //!
 //! The reader is stateless: the caller keeps the cursor (see `crate::state`) as *checkpoints*, the
-//! number and hash of each block up to which it has read, newest first. Each [`step`]:
+//! number and hash of each block up to which it has read, newest first. Each [`step`] reads the head
+//! block's header (one call, which also gives the chain's time: [`Head`]), then:
 //!
-//! 1. checks that the newest checkpoint's block is still canonical (same hash). If not, a reorg replaced
+//! 1. checks that the newest checkpoint's block is still canonical (same hash: the head's own or its
+//!    parent's when the checkpoint is the head or just below it, otherwise asked). If not, a reorg replaced
 //!    it: the step answers [`Step::Reorg`] with the newest checkpoint that still is canonical (or `None`:
 //!    start again from the deployment), and the caller drops every event after it and reads again;
 //! 2. otherwise reads the logs of the next range of blocks that have at least `confirmations` blocks on
-//!    top of them, and the hash of the range's last block, which becomes the next checkpoint.
+//!    top of them, and the hash of the range's last block (the head's, when the range ends there), which
+//!    becomes the next checkpoint.
+//!
+//! So a poll with no new block costs one call, and one that reads up to the head three or four.
 //!
 //! With `confirmations = 0` (a dev chain) every mined block is read at once and a reorg is undone by the
 //! check in 1; with a depth deeper than any reorg the chain makes, 1 never fires.
@@ -111,11 +116,64 @@ pub struct Source {
     pub max_range: u64,
 }
 
+/// The head block as a [`step`] read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    /// Its number.
+    pub block: u64,
+    /// Its hash.
+    pub hash: B256,
+    /// Its parent's hash.
+    pub parent: B256,
+    /// Its timestamp: the chain's time.
+    pub timestamp: u64,
+}
+
+impl Head {
+    /// Whether `checkpoint` is this block or its parent (so canonical), `None` when the header cannot say.
+    fn vouches_for(&self, checkpoint: &Checkpoint) -> Option<bool> {
+        if checkpoint.block == self.block {
+            Some(checkpoint.hash == self.hash)
+        } else if checkpoint.block + 1 == self.block {
+            Some(checkpoint.hash == self.parent)
+        } else {
+            None
+        }
+    }
+}
+
 /// Reads the next step after `checkpoints` (newest first).
 pub async fn step(provider: &DynProvider, source: &Source, checkpoints: &[Checkpoint]) -> Result<Step> {
-    if let Some(newest) = checkpoints.first()
-        && block_hash(provider, newest.block).await? != Some(newest.hash)
-    {
+    Ok(step_at(provider, source, checkpoints).await?.0)
+}
+
+/// Reads the next step after `checkpoints` (newest first), and the head it read.
+pub async fn step_at(provider: &DynProvider, source: &Source, checkpoints: &[Checkpoint]) -> Result<(Step, Head)> {
+    let head = provider
+        .get_block_by_number(BlockNumberOrTag::Latest)
+        .await
+        .map_err(Error::rpc("eth_getBlockByNumber"))?
+        .map(|block| Head {
+            block: block.header.number,
+            hash: block.header.hash,
+            parent: block.header.parent_hash,
+            timestamp: block.header.timestamp,
+        })
+        .ok_or_else(|| {
+            Error::rpc("eth_getBlockByNumber")(alloy::transports::TransportErrorKind::custom_str("no latest block"))
+        })?;
+    Ok((step_after(provider, source, checkpoints, &head).await?, head))
+}
+
+async fn step_after(provider: &DynProvider, source: &Source, checkpoints: &[Checkpoint], head: &Head) -> Result<Step> {
+    let canonical = match checkpoints.first() {
+        None => true,
+        Some(newest) => match head.vouches_for(newest) {
+            Some(canonical) => canonical,
+            None => block_hash(provider, newest.block).await? == Some(newest.hash),
+        },
+    };
+    if let (false, Some(newest)) = (canonical, checkpoints.first()) {
         let mut to = None;
         for checkpoint in &checkpoints[1..] {
             if block_hash(provider, checkpoint.block).await? == Some(checkpoint.hash) {
@@ -126,14 +184,14 @@ pub async fn step(provider: &DynProvider, source: &Source, checkpoints: &[Checkp
         tracing::warn!(block = newest.block, back_to = ?to.map(|c| c.block), "reorg: rolling back the event cursor");
         return Ok(Step::Reorg { to });
     }
-    let head = provider.get_block_number().await.map_err(Error::rpc("eth_blockNumber"))?;
-    let Some(safe) = head.checked_sub(source.confirmations) else { return Ok(Step::Idle) };
+    let Some(safe) = head.block.checked_sub(source.confirmations) else { return Ok(Step::Idle) };
     let from = checkpoints.first().map_or(source.deploy_block, |c| c.block + 1);
     if from > safe {
         return Ok(Step::Idle);
     }
     let to = safe.min(from.saturating_add(source.max_range.max(1) - 1));
-    let Some(to_hash) = block_hash(provider, to).await? else { return Ok(Step::Idle) };
+    let to_hash = if to == head.block { Some(head.hash) } else { block_hash(provider, to).await? };
+    let Some(to_hash) = to_hash else { return Ok(Step::Idle) };
     let filter = Filter::new().address(source.agency).from_block(from).to_block(to);
     let logs = provider.get_logs(&filter).await.map_err(Error::rpc("eth_getLogs"))?;
     // A reorg between the two reads would mix forks: the logs must come from the chain `to_hash` ends.
@@ -164,6 +222,18 @@ async fn block_hash(provider: &DynProvider, number: u64) -> Result<Option<B256>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_head_vouches_for_itself_and_its_parent_only() {
+        let head = Head { block: 10, hash: B256::repeat_byte(10), parent: B256::repeat_byte(9), timestamp: 0 };
+        let at = |block, byte| Checkpoint { block, hash: B256::repeat_byte(byte) };
+        assert_eq!(head.vouches_for(&at(10, 10)), Some(true));
+        assert_eq!(head.vouches_for(&at(10, 1)), Some(false), "replaced at the head's height");
+        assert_eq!(head.vouches_for(&at(9, 9)), Some(true));
+        assert_eq!(head.vouches_for(&at(9, 1)), Some(false), "replaced below the head");
+        assert_eq!(head.vouches_for(&at(8, 8)), None, "older: the header cannot say");
+        assert_eq!(head.vouches_for(&at(11, 11)), None, "above the head: the header cannot say");
+    }
 
     #[test]
     fn stored_form_round_trips_and_rejects_garbage() {

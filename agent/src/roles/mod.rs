@@ -393,12 +393,13 @@ pub fn encode_options(inline: &[u8]) -> alloy::primitives::Bytes {
 pub struct Watcher {
     source: Source,
     jobs: BTreeMap<U256, JobView>,
+    head: Option<watch::Head>,
 }
 
 impl Watcher {
     /// The jobs from the events already in `state`.
     pub fn new(source: Source, state: &State) -> Result<Self> {
-        let mut watcher = Self { source, jobs: BTreeMap::new() };
+        let mut watcher = Self { source, jobs: BTreeMap::new(), head: None };
         watcher.refold(state)?;
         Ok(watcher)
     }
@@ -412,9 +413,12 @@ impl Watcher {
     /// Reads every new confirmed block (undoing reorgs), storing the events with the cursor.
     pub async fn sync(&mut self, provider: &DynProvider, state: &State) -> Result<()> {
         loop {
-            match watch::step(provider, &self.source, &state.checkpoints()?).await? {
+            let (step, head) = watch::step_at(provider, &self.source, &state.checkpoints()?).await?;
+            self.head = Some(head);
+            match step {
                 watch::Step::Idle => return Ok(()),
                 watch::Step::Advance { logs, to } => {
+                    let caught_up = to.block.saturating_add(self.source.confirmations) >= head.block;
                     // Apply first, then store: a log that does not fold is not stored, and the cursor stays.
                     let mut jobs = self.jobs.clone();
                     for log in &logs {
@@ -423,6 +427,10 @@ impl Watcher {
                     state.advance(&logs, to)?;
                     self.jobs = jobs;
                     tracing::debug!(block = to.block, logs = logs.len(), "events read");
+                    // Read up to what the head allowed: the next poll looks again (one call fewer now).
+                    if caught_up {
+                        return Ok(());
+                    }
                 }
                 watch::Step::Reorg { to } => {
                     state.roll_back(to)?;
@@ -435,6 +443,11 @@ impl Watcher {
     /// The jobs, by id.
     pub fn jobs(&self) -> &BTreeMap<U256, JobView> {
         &self.jobs
+    }
+
+    /// The chain's time: the timestamp of the head block the last [`Watcher::sync`] read (`None` before one).
+    pub fn chain_time(&self) -> Option<u64> {
+        self.head.map(|head| head.timestamp)
     }
 }
 

@@ -156,6 +156,12 @@ fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// Seconds before a job the policy refused is looked at again (the gas price or the chain time may change).
+const REFUSED_RETRY: u64 = 60;
+
+/// Seconds before a job the account could not pay the bond and gas for is looked at again.
+const UNFUNDED_RETRY: u64 = 15;
+
 /// How long a job whose content could not be fetched waits before the next try: 2, 4, 8 … 60 s.
 fn retry_delay(attempts: u32) -> u64 {
     2u64.saturating_pow(attempts.min(6)).min(60)
@@ -177,9 +183,10 @@ pub async fn run(session: Arc<Session>, stop: impl Future<Output = ()>) -> Resul
     let mut watcher = Watcher::new(ctx.session.source(), &ctx.state)?;
     let mut running: HashMap<U256, JoinHandle<()>> = HashMap::new();
     let mut closed = HashSet::new();
+    let mut credit = CreditCheck::default();
     tokio::pin!(stop);
     loop {
-        let tasks = Tasks { running: &mut running, closed: &mut closed, max_jobs };
+        let tasks = Tasks { running: &mut running, closed: &mut closed, max_jobs, credit: &mut credit };
         if let Err(error) = tick(&ctx, &policy, &mut watcher, tasks, withdraw_above).await {
             tracing::warn!(%error, "poll failed; retrying");
         }
@@ -195,11 +202,37 @@ pub async fn run(session: Arc<Session>, stop: impl Future<Output = ()>) -> Resul
     Ok(())
 }
 
-/// The worker's tasks: the jobs being worked, and the closed jobs already recorded (not looked at again).
+/// The worker's tasks: the jobs being worked, the closed jobs already recorded (not looked at again), and
+/// when the credit was last read.
 struct Tasks<'a> {
     running: &'a mut HashMap<U256, JoinHandle<()>>,
     closed: &'a mut HashSet<U256>,
     max_jobs: usize,
+    credit: &'a mut CreditCheck,
+}
+
+/// How often the worker reads its credit (to withdraw it above `worker.withdraw_above_eth`) at most.
+const CREDIT_RECHECK: Duration = Duration::from_secs(10);
+
+/// When the credit was last read, and whether a job closed since (credit grows only when a job closes).
+#[derive(Debug)]
+struct CreditCheck {
+    last: Option<tokio::time::Instant>,
+    closed_since: bool,
+}
+
+impl Default for CreditCheck {
+    /// Read at the first round.
+    fn default() -> Self {
+        Self { last: None, closed_since: true }
+    }
+}
+
+impl CreditCheck {
+    /// Whether to read the credit now: a job closed since the last read, at most every [`CREDIT_RECHECK`].
+    fn due(&self) -> bool {
+        self.closed_since && self.last.is_none_or(|at| at.elapsed() >= CREDIT_RECHECK)
+    }
 }
 
 async fn tick(
@@ -209,24 +242,20 @@ async fn tick(
     tasks: Tasks<'_>,
     withdraw_above: U256,
 ) -> Result<()> {
-    let Tasks { running, closed, max_jobs } = tasks;
+    let Tasks { running, closed, max_jobs, credit } = tasks;
+    let closed_before = closed.len();
     watcher.sync(&ctx.session.provider, &ctx.state).await?;
     running.retain(|_, task| !task.is_finished());
-    let now = ctx.session.chain_time().await?;
-    let gas_price = ctx
-        .session
-        .provider
-        .estimate_eip1559_fees()
-        .await
-        .map_err(|source| crate::chain::Error::Rpc { action: "eth_feeHistory", source: Box::new(source) })?
-        .max_fee_per_gas;
-    // What the account can still lock this round: each job taken needs its bond and its gas up front.
-    let mut funds = ctx
-        .session
-        .provider
-        .get_balance(ctx.me)
-        .await
-        .map_err(|source| crate::chain::Error::Rpc { action: "eth_getBalance", source: Box::new(source) })?;
+    // The head the watcher just read gives the chain's time (no call of its own).
+    let now = match watcher.chain_time() {
+        Some(now) => now,
+        None => ctx.session.chain_time().await?,
+    };
+    // The fees the worker's own transactions use (cached for all of them), so a round asks the node at most
+    // once per `FEES_FRESH`.
+    let gas_price = ctx.session.agency.max_fee_per_gas().await?;
+    // What the account can still lock this round, read when the round first has a job to take.
+    let mut funds = None;
     let jobs = Arc::new(watcher.jobs().clone());
     *ctx.jobs.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::clone(&jobs);
     // A closed job's payout is recorded the first time it is seen closed; after that it needs no look.
@@ -264,7 +293,11 @@ async fn tick(
         };
         running.insert(id, task);
     }
-    ctx.session.withdraw_above(Some(&ctx.state), withdraw_above).await?;
+    credit.closed_since |= closed.len() > closed_before;
+    if credit.due() {
+        ctx.session.withdraw_above(Some(&ctx.state), withdraw_above).await?;
+        *credit = CreditCheck { last: Some(tokio::time::Instant::now()), closed_since: false };
+    }
     Ok(())
 }
 
@@ -288,8 +321,9 @@ struct Budget<'a> {
     gas_price: u128,
     /// Whether a slot is free for one more job.
     free: bool,
-    /// The account's balance less what the round's earlier takes will lock.
-    funds: &'a mut U256,
+    /// The account's balance less what the round's earlier takes will lock (`None`: not read yet this round;
+    /// a round with nothing to take never reads it).
+    funds: &'a mut Option<U256>,
 }
 
 async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, budget: Budget<'_>) -> Result<Next> {
@@ -325,35 +359,34 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, budget: Budg
             }
             // Refusals do not wait for a free slot, so a job the worker will never take is noted at once.
             if let Some(reason) = policy.refuse(view, now, gas_price) {
-                tracing::info!(job = %short(id), %reason, "not taking the job");
-                ctx.state.update(id, |e| {
-                    e.step = Step::Skipped;
-                    e.note = Some(reason);
-                    e.retry_at = unix_now() + 60;
-                })?;
+                skip(ctx, id, &reason, Some(REFUSED_RETRY))?;
                 return Ok(Next::Nothing);
             }
             if !free {
                 return Ok(Next::Nothing);
             }
-            // A claim the account cannot pay for would fail at every poll: note it every 15 s instead, and
-            // take the job soon after the account is funded.
+            // Each job taken locks its bond and its gas up front. A claim the account cannot pay for would
+            // fail at every poll: note it every `UNFUNDED_RETRY` instead, and take the job soon after the
+            // account is funded.
             let cost = U256::from(view.record.workerBond) + U256::from(WORKER_GAS) * U256::from(gas_price);
-            if *funds < cost {
+            let available = match *funds {
+                Some(funds) => funds,
+                None => ctx.session.provider.get_balance(ctx.me).await.map_err(|source| crate::chain::Error::Rpc {
+                    action: "eth_getBalance",
+                    source: Box::new(source),
+                })?,
+            };
+            if available < cost {
+                *funds = Some(available);
                 let reason = format!(
                     "the account holds {} ETH, less than the bond and gas this job needs ({} ETH): fund it",
-                    format_eth(*funds),
+                    format_eth(available),
                     format_eth(cost)
                 );
-                tracing::warn!(job = %short(id), %reason, "not taking the job");
-                ctx.state.update(id, |e| {
-                    e.step = Step::Skipped;
-                    e.note = Some(reason);
-                    e.retry_at = unix_now() + 15;
-                })?;
+                skip(ctx, id, &reason, Some(UNFUNDED_RETRY))?;
                 return Ok(Next::Nothing);
             }
-            *funds -= cost;
+            *funds = Some(available - cost);
             Ok(Next::Take)
         }
         Status::Claimed if mine => {

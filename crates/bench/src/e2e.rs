@@ -40,7 +40,12 @@ use jsjob::{
 use serde::{Deserialize, Serialize};
 use tokio::process::{Child, Command};
 
-use crate::{Error, Result, io, stats};
+use crate::{
+    Error, Result, io,
+    profile::{self, Profile},
+    rpc::{self, Counter, Counts},
+    stats,
+};
 
 /// Dev account that deploys.
 const DEPLOYER: usize = 0;
@@ -173,18 +178,17 @@ impl Market {
             .collect()
     }
 
-    /// Signs `txs` with a local nonce counter per sender (starting at its pending count), ahead of sending.
-    async fn sign(&self, txs: Vec<TransactionRequest>) -> Result<Signed> {
-        let fees = self.provider.estimate_eip1559_fees().await.map_err(rpc("eth_feeHistory"))?;
+    /// Signs `txs` with a local nonce counter per sender (starting at its pending count, asked `via`), ahead
+    /// of sending.
+    async fn sign(&self, via: &DynProvider, txs: Vec<TransactionRequest>) -> Result<Signed> {
+        let fees = via.estimate_eip1559_fees().await.map_err(rpc("eth_feeHistory"))?;
         let mut next: HashMap<Address, u64> = HashMap::new();
         let mut raw = Vec::with_capacity(txs.len());
         for mut tx in txs {
             let from = tx.from.ok_or_else(|| Error::Run("a transaction without `from`".into()))?;
             let nonce = match next.get(&from) {
                 Some(nonce) => *nonce,
-                None => {
-                    self.provider.get_transaction_count(from).pending().await.map_err(rpc("eth_getTransactionCount"))?
-                }
+                None => via.get_transaction_count(from).pending().await.map_err(rpc("eth_getTransactionCount"))?,
             };
             next.insert(from, nonce + 1);
             tx.set_nonce(nonce);
@@ -199,9 +203,10 @@ impl Market {
         Ok(Signed { raw, last_nonces: next })
     }
 
-    /// Sends signed transactions, each sender's in order and the senders side by side, and waits until every sender's transactions are
-    /// mined (its mined nonce reached its last one). Returns how long that took.
-    async fn send(&self, signed: Signed) -> Result<Duration> {
+    /// Sends signed transactions `via` a provider, each sender's in order and the senders side by side, and
+    /// waits until every sender's transactions are mined (its mined nonce reached its last one). Returns how
+    /// long that took.
+    async fn send(&self, via: &DynProvider, signed: Signed) -> Result<Duration> {
         let started = Instant::now();
         // One lane per sender, in nonce order: anvil's pool does not keep every out-of-order nonce.
         let mut lanes: HashMap<Address, Vec<Bytes>> = HashMap::new();
@@ -210,7 +215,7 @@ impl Market {
         }
         let mut tasks = tokio::task::JoinSet::new();
         for lane in lanes.into_values() {
-            let provider = self.provider.clone();
+            let provider = via.clone();
             tasks.spawn(async move {
                 for raw in lane {
                     // Mined-ness is checked below by the senders' nonces, not per transaction.
@@ -224,8 +229,7 @@ impl Market {
         }
         for (from, next) in signed.last_nonces {
             loop {
-                let mined =
-                    self.provider.get_transaction_count(from).latest().await.map_err(rpc("eth_getTransactionCount"))?;
+                let mined = via.get_transaction_count(from).latest().await.map_err(rpc("eth_getTransactionCount"))?;
                 if mined >= next {
                     break;
                 }
@@ -236,6 +240,12 @@ impl Market {
             }
         }
         Ok(started.elapsed())
+    }
+
+    /// Signs and sends `txs` straight to anvil (the ceiling's bare loop); returns how long sending and mining
+    /// took.
+    async fn sign_and_send(&self, txs: Vec<TransactionRequest>) -> Result<Duration> {
+        self.send(&self.provider, self.sign(&self.provider, txs).await?).await
     }
 
     async fn jobs(&self) -> Result<Vec<JobView>> {
@@ -308,6 +318,31 @@ pub struct Run {
     pub anvil_cpu_ms_per_job: Option<f64>,
     /// Median seconds of each phase of a job, from the workers' logs and the bench's watch.
     pub phases: Phases,
+    /// The JSON-RPC calls each client sent anvil during the run (absent from reports written before they
+    /// were counted).
+    #[serde(default)]
+    pub rpc: RpcCalls,
+    /// With `--profile`: the top functions of anvil and of the workers, sampled during the run.
+    #[serde(default)]
+    pub profiles: Vec<Profile>,
+}
+
+/// JSON-RPC calls by method, for each kind of client of one run (totals; the report divides by the jobs).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RpcCalls {
+    /// All the workers together, from their start to their stop.
+    pub workers: Counts,
+    /// The poster: the bench signing (fees, nonces) and sending the posts, and waiting for them mined.
+    pub poster: Counts,
+    /// The bench's own watch of the agency's events (not part of the market; it loads anvil all the same).
+    pub watch: Counts,
+}
+
+impl RpcCalls {
+    /// Each client's name and counts, in the order the report shows them.
+    pub fn clients(&self) -> [(&'static str, &Counts); 3] {
+        [("workers", &self.workers), ("poster", &self.poster), ("bench watch", &self.watch)]
+    }
 }
 
 /// Where a job's time goes, medians in seconds.
@@ -332,6 +367,7 @@ pub async fn work(
     workers: usize,
     settings: &WorkerSettings,
     patience: Duration,
+    profile: bool,
 ) -> Result<Run> {
     if !(1..=MAX_WORKERS).contains(&workers) {
         return Err(Error::Run(format!("{workers} workers: the dev accounts allow 1 to {MAX_WORKERS}")));
@@ -345,25 +381,46 @@ pub async fn work(
         settings.poll_ms, settings.max_jobs
     );
     std::fs::write(&config, text).map_err(io(&config))?;
+    // Every client talks to anvil through its own counting relay.
+    let upstream = market.anvil.endpoint().as_str();
+    let (poster_rpc, watch_rpc) = (Counter::start(upstream).await?, Counter::start(upstream).await?);
     let mut agents = Vec::new();
     for index in 0..workers {
-        agents.push(Worker::spawn(market, jsjob, &config, index)?);
+        agents.push(Worker::spawn(market, jsjob, &config, index, Counter::start(upstream).await?)?);
     }
     for agent in &mut agents {
         agent.wait_started().await?;
     }
     let engine = market.engine_id(&settings.engine, jsjob).await?;
     let specs = market.specs(jobs, engine).await?;
-    let signed = market.sign(market.post_txs(specs)).await?;
+    let poster = relayed(&poster_rpc)?;
+    let signed = market.sign(&poster, market.post_txs(specs)).await?;
     let from_block = market.provider.get_block_number().await.map_err(rpc("eth_blockNumber"))? + 1;
     let t0 = SystemTime::now();
-    let (sent, seen) = tokio::join!(market.send(signed), watch(market, from_block, jobs, patience));
+    let watcher = relayed(&watch_rpc)?;
+    let worker_pids: Vec<u32> = agents.iter().filter_map(|agent| agent.pid).collect();
+    let recording = match (profile, market.anvil_pid) {
+        (true, Some(anvil)) => {
+            Some(profile::record(&[&[anvil][..], &worker_pids].concat(), &market.dir.join("perf.data"))?)
+        }
+        _ => None,
+    };
+    let (sent, seen) = tokio::join!(market.send(&poster, signed), watch(market, &watcher, from_block, jobs, patience));
     sent?;
     let seen = seen?;
     let mut usages = Vec::new();
     for agent in &agents {
         usages.push(agent.pid.and_then(usage).unwrap_or_default());
     }
+    let profiles = match (recording, market.anvil_pid) {
+        (Some(recording), Some(anvil)) => recording.finish(&[("anvil", vec![anvil]), ("workers", worker_pids)]).await?,
+        _ => Vec::new(),
+    };
+    let calls = RpcCalls {
+        workers: rpc::sum(agents.iter().map(|agent| agent.rpc.counts()).collect::<Vec<_>>().iter()),
+        poster: poster_rpc.counts(),
+        watch: watch_rpc.counts(),
+    };
     let anvil = market.anvil_pid.and_then(usage);
     let mut worker_txs = 0;
     for index in 0..workers {
@@ -377,7 +434,13 @@ pub async fn work(
         logs.push(std::fs::read_to_string(&agent.log).map_err(io(&agent.log))?);
     }
     let marks = LogMarks::parse(&logs);
-    Ok(summarise(t0, jobs, workers, &seen, &marks, &usages, anvil, worker_txs))
+    Ok(Run { rpc: calls, profiles, ..summarise(t0, jobs, workers, &seen, &marks, &usages, anvil, worker_txs) })
+}
+
+/// A provider without keys that talks to anvil through `counter`.
+fn relayed(counter: &Counter) -> Result<DynProvider> {
+    let url = counter.url().parse().map_err(|e| Error::Run(format!("the RPC counter's URL {}: {e}", counter.url())))?;
+    Ok(chain::connect(url, []))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -445,6 +508,8 @@ fn summarise(
             submit: between_marks(&marks.ran, &marks.submitted),
             settle: stats::median(&settle),
         },
+        rpc: RpcCalls::default(),
+        profiles: Vec::new(),
     }
 }
 
@@ -458,24 +523,23 @@ struct Seen {
 
 /// Reads the agency's events from `from_block` every [`WATCH_POLL`] until `jobs` jobs closed or `patience`
 /// has passed.
-async fn watch(market: &Market, from_block: u64, jobs: usize, patience: Duration) -> Result<Seen> {
+async fn watch(market: &Market, via: &DynProvider, from_block: u64, jobs: usize, patience: Duration) -> Result<Seen> {
     let started = Instant::now();
     let mut seen = Seen::default();
     let mut from = from_block;
     let mut last_block = Instant::now();
     while seen.closed.len() < jobs && started.elapsed() < patience {
-        let mut latest = market.provider.get_block_number().await.map_err(rpc("eth_blockNumber"))?;
+        let mut latest = via.get_block_number().await.map_err(rpc("eth_blockNumber"))?;
         if latest < from && last_block.elapsed() >= IDLE_BLOCK {
             // Automine mines only on a transaction: without blocks the chain's clock stands still and no
             // challenge window would ever end. A live chain makes blocks anyway; so does the bench.
-            let _: serde_json::Value =
-                market.provider.raw_request("evm_mine".into(), ()).await.map_err(rpc("evm_mine"))?;
-            latest = market.provider.get_block_number().await.map_err(rpc("eth_blockNumber"))?;
+            let _: serde_json::Value = via.raw_request("evm_mine".into(), ()).await.map_err(rpc("evm_mine"))?;
+            latest = via.get_block_number().await.map_err(rpc("eth_blockNumber"))?;
         }
         if latest >= from {
             last_block = Instant::now();
             let filter = Filter::new().address(market.deployment.job_agency).from_block(from).to_block(latest);
-            let logs = market.provider.get_logs(&filter).await.map_err(rpc("eth_getLogs"))?;
+            let logs = via.get_logs(&filter).await.map_err(rpc("eth_getLogs"))?;
             let now = SystemTime::now();
             for log in logs {
                 let event = JobAgencyEvents::decode_log(&log.inner)
@@ -555,17 +619,19 @@ struct Worker {
     child: Child,
     pid: Option<u32>,
     log: PathBuf,
+    /// Its relay to anvil, counting its calls.
+    rpc: Counter,
 }
 
 impl Worker {
-    fn spawn(market: &Market, jsjob: &Path, config: &Path, index: usize) -> Result<Self> {
+    fn spawn(market: &Market, jsjob: &Path, config: &Path, index: usize, rpc: Counter) -> Result<Self> {
         let log = market.dir.join(format!("worker{index}.log"));
         let file = std::fs::File::create(&log).map_err(io(&log))?;
         let child = Command::new(jsjob)
             .current_dir(&market.dir)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("JSJOB_RPC", market.anvil.endpoint().as_str())
+            .env("JSJOB_RPC", rpc.url())
             .env("JSJOB_DEPLOYMENT", &market.deployment_file)
             .env("JSJOB_STORE", market.dir.join("store"))
             .env("JSJOB_DB", market.dir.join(format!("worker{index}.redb")))
@@ -579,7 +645,7 @@ impl Worker {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| Error::Run(format!("cannot start {}: {e}", jsjob.display())))?;
-        Ok(Self { pid: child.id(), child, log })
+        Ok(Self { pid: child.id(), child, log, rpc })
     }
 
     /// Waits until the worker logged that it started (its engines are up).
@@ -702,7 +768,7 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
     let worker = |index: usize| devnet::dev_signer(FIRST_WORKER + index % senders).address();
     // The ceiling runs no job: any engine id will do.
     let specs = market.specs(jobs, B256::right_padding_from(b"v8")).await?;
-    market.send(market.sign(market.post_txs(specs)).await?).await?;
+    market.sign_and_send(market.post_txs(specs)).await?;
     let open = jobs_when(market, jobs, |_| true).await?;
     let claims = open
         .iter()
@@ -712,7 +778,7 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
             market.contract().claim(view.id, view.record.clone()).from(worker(i)).value(bond).into_transaction_request()
         })
         .collect();
-    let claim = market.send(market.sign(claims).await?).await?;
+    let claim = market.sign_and_send(claims).await?;
     let claimed = jobs_when(market, jobs, |view| view.record.worker != Address::ZERO).await?;
     let unclaimed = claimed.iter().filter(|view| view.record.worker == Address::ZERO).count();
     if unclaimed > 0 || claimed.len() != open.len() {
@@ -734,7 +800,7 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
                 .into_transaction_request()
         })
         .collect();
-    let submit = market.send(market.sign(submits).await?).await?;
+    let submit = market.sign_and_send(submits).await?;
     // Past the 1 s challenge window (not timed).
     devnet::advance_time(&market.provider, 2).await?;
     let submitted = jobs_when(market, jobs, |view| view.result_cid.is_some()).await?;
@@ -744,7 +810,7 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
             market.contract().finalize(view.id, view.record.clone()).from(view.record.worker).into_transaction_request()
         })
         .collect();
-    let finalize = market.send(market.sign(finalizes).await?).await?;
+    let finalize = market.sign_and_send(finalizes).await?;
     let closed = jobs_when(market, jobs, |view| view.outcome.is_some()).await?;
     let closed = closed.iter().filter(|view| view.outcome.is_some()).count();
     if closed != jobs {

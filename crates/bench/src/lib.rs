@@ -6,6 +6,8 @@
 //! - [`criterion`]: the executor's and the store's criterion results, read from `target/criterion`;
 //! - [`e2e`]: the market end to end on a local anvil — `jsjob worker` processes working jobs posted at
 //!   once — and the chain-alone ceiling: the same transactions from a bare loop of pre-signed ones;
+//! - [`profile`]: with `--profile`, a sampled CPU profile (`perf`) of anvil and the workers per run;
+//! - [`rpc`]: a forwarder in front of anvil that counts each client's JSON-RPC calls by method;
 //! - [`report`]: the document.
 //!
 //! Every figure in the document is measured by the run that writes it; the only figures read from
@@ -15,7 +17,9 @@ pub mod criterion;
 pub mod e2e;
 pub mod gas;
 pub mod machine;
+pub mod profile;
 pub mod report;
+pub mod rpc;
 pub mod stats;
 
 /// Errors of the benchmark.
@@ -96,6 +100,8 @@ pub struct Plan {
     pub mode: String,
     /// The command, as the document names it.
     pub command: String,
+    /// Sample anvil and the workers with `perf` during each end-to-end run.
+    pub profile: bool,
 }
 
 /// Measures what `plan` asks for, telling `say` what it is doing, and returns the report. `save` gets the
@@ -168,7 +174,7 @@ pub async fn measure(
         let market = e2e::Market::start(&plan.root, dir).await?;
         let patience =
             (plan.patience + plan.patience_per_job * u32::try_from(jobs).unwrap_or(u32::MAX)).min(plan.max_patience);
-        let measured = e2e::work(&market, &plan.jsjob, jobs, workers, &plan.workers, patience).await;
+        let measured = e2e::work(&market, &plan.jsjob, jobs, workers, &plan.workers, patience, plan.profile).await;
         market.stop().await;
         let measured = measured?;
         say(&format!(
@@ -177,6 +183,11 @@ pub async fn measure(
             measured.jobs_per_s,
             measured.peak_rss_mib.iter().copied().fold(0.0, f64::max)
         ));
+        for (client, counts) in measured.rpc.clients() {
+            let calls = counts.values().sum::<u64>() as f64 / jobs.max(1) as f64;
+            let top = rpc::top_per_job(counts, 4, jobs);
+            say(&format!("  RPC calls per job, {client}: {calls:.2} ({})", top.join(", ")));
+        }
         report.runs.push(measured);
         report.wall_s = started.elapsed().as_secs_f64();
         save(&report);

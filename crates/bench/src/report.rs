@@ -46,7 +46,7 @@ pub struct Report {
     /// Ceiling runs that failed, and why.
     #[serde(default)]
     pub ceiling_failures: Vec<String>,
-    /// Whether `perf` is installed (it is not used: see the profile section).
+    /// Whether `perf` is installed (`jsjob-bench --profile` uses it).
     pub perf_available: bool,
 }
 
@@ -54,6 +54,8 @@ pub struct Report {
 const THROUGHPUT_TARGET: f64 = 0.5;
 const RSS_TARGET_MIB: f64 = 100.0;
 const RSS_TARGET_JOBS: usize = 1000;
+/// Methods named per client in the RPC table.
+const TOP_METHODS: usize = 6;
 
 impl Report {
     /// The document.
@@ -293,6 +295,7 @@ impl Report {
             );
         }
         out.push('\n');
+        self.rpc_table(out);
         if !self.ceilings.is_empty() {
             let _ = writeln!(
                 out,
@@ -367,6 +370,32 @@ impl Report {
         out.push('\n');
     }
 
+    /// JSON-RPC calls per job by client, with the methods that make most of them.
+    fn rpc_table(&self, out: &mut String) {
+        let counted: Vec<&Run> =
+            self.runs.iter().filter(|run| run.rpc.clients().iter().any(|(_, counts)| !counts.is_empty())).collect();
+        if counted.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            out,
+            "**JSON-RPC calls per job**, counted by a relay in front of anvil, one per client (the workers \
+             summed, from their start to their stop; the poster = the bench signing and sending the posts; the \
+             bench's watch of the events is not part of the market but loads anvil all the same). The top \
+             {TOP_METHODS} methods of each, in calls per job.\n"
+        );
+        let _ = writeln!(out, "| N | W | client | calls/job | top methods (calls/job) |\n|---:|---:|---|---:|---|");
+        for run in counted {
+            for (client, counts) in run.rpc.clients() {
+                let calls = counts.values().sum::<u64>() as f64 / run.jobs.max(1) as f64;
+                let top = crate::rpc::top_per_job(counts, TOP_METHODS, run.jobs);
+                let _ =
+                    writeln!(out, "| {} | {} | {client} | {calls:.2} | {} |", run.jobs, run.workers, top.join(", "));
+            }
+        }
+        out.push('\n');
+    }
+
     fn growth_section(&self, out: &mut String) {
         let _ = writeln!(out, "## How cost grows, and where the time goes\n");
         let mut pairs = Vec::new();
@@ -412,11 +441,13 @@ impl Report {
         if self.runs.is_empty() {
             return;
         }
-        let perf = if self.perf_available {
-            "`perf` is installed, but the release binaries are stripped (`[profile.release] strip = \"symbols\"`), \
-             so a sampled profile would not name functions; the profile here is instead"
+        let profiled = self.runs.iter().any(|run| !run.profiles.is_empty());
+        let perf = if profiled {
+            "A sampled profile of anvil and the workers follows the table; first,"
+        } else if self.perf_available {
+            "`perf` is installed: `jsjob-bench --profile` adds a sampled profile of anvil and the workers. Here,"
         } else {
-            "`perf` is not installed; the profile here is"
+            "`perf` is not installed, so there is no sampled profile. Here,"
         };
         let _ = writeln!(
             out,
@@ -447,6 +478,34 @@ impl Report {
             );
         }
         out.push('\n');
+        if profiled {
+            self.profile_tables(out);
+        }
+    }
+
+    /// Each profiled run's top functions per process.
+    fn profile_tables(&self, out: &mut String) {
+        let _ = writeln!(
+            out,
+            "`perf record -F 999` on anvil and the workers for the length of each run, then `perf report \
+             --no-children --sort dso,sym`: each function's share of its process's samples (self time; no call \
+             graphs: the binaries have no frame pointers). Anvil (the npm build) keeps its symbols; the agent's \
+             release build is stripped, so its rows name libraries and addresses only.\n"
+        );
+        for run in self.runs.iter().filter(|run| !run.profiles.is_empty()) {
+            for profile in &run.profiles {
+                let _ = writeln!(
+                    out,
+                    "**{}**, N = {}, W = {}\n\n| % of samples | binary | function |\n|---:|---|---|",
+                    profile.process, run.jobs, run.workers
+                );
+                for row in &profile.rows {
+                    let symbol = row.symbol.replace('|', "\\|");
+                    let _ = writeln!(out, "| {:.1} | {} | `{symbol}` |", row.percent, row.dso);
+                }
+                out.push('\n');
+            }
+        }
     }
 }
 
@@ -488,6 +547,33 @@ mod tests {
         assert_eq!(duration(Duration::from_millis(15)), "15.00 ms");
         let table = "  MiB  libkubo s   ours s  libkubo MB/s  ours MB/s  ours/libkubo  hashlib MB/s\n   64      0.400    0.100           168        671          4.00           900\n";
         assert_eq!(libkubo_rows(table), vec![[64.0, 0.4, 0.1, 168.0, 671.0, 4.0, 900.0]]);
+    }
+
+    #[test]
+    fn rpc_calls_and_profiles_are_rendered_per_job_and_per_process() {
+        use crate::{
+            e2e::RpcCalls,
+            profile::{Profile, ProfileRow},
+        };
+        let run = Run {
+            jobs: 100,
+            workers: 2,
+            rpc: RpcCalls {
+                workers: [("eth_sendRawTransaction".to_owned(), 300), ("eth_call".to_owned(), 50)].into(),
+                poster: [("eth_sendRawTransaction".to_owned(), 100)].into(),
+                watch: Default::default(),
+            },
+            profiles: vec![Profile {
+                process: "anvil".into(),
+                rows: vec![ProfileRow { percent: 12.5, dso: "anvil".into(), symbol: "a | b".into() }],
+            }],
+            ..Run::default()
+        };
+        let text = Report { runs: vec![run], ..Report::default() }.render();
+        assert!(text.contains("| 100 | 2 | workers | 3.50 | eth_sendRawTransaction 3.00, eth_call 0.50 |"), "{text}");
+        assert!(text.contains("| 100 | 2 | bench watch | 0.00 |  |"), "{text}");
+        assert!(text.contains("**anvil**, N = 100, W = 2"), "{text}");
+        assert!(text.contains("| 12.5 | anvil | `a \\| b` |"), "{text}");
     }
 
     #[test]

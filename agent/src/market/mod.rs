@@ -417,8 +417,11 @@ fn say(out: &mut (dyn Write + Send), line: &str) {
 
 impl Market {
     async fn start(args: &DevnetArgs, layout: Layout, tools: Toolchain, out: &mut (dyn Write + Send)) -> Result<Self> {
-        let anvil =
-            Anvil::spawn_with(&tools.anvil, &AnvilOptions { port: args.port, state: Some(layout.state()) }).await?;
+        let anvil = Anvil::spawn_with(
+            &tools.anvil,
+            &AnvilOptions { port: args.port, state: Some(layout.state()), keep_states: None },
+        )
+        .await?;
         let rpc = anvil.endpoint().clone();
         say(out, &format!("anvil     {rpc} (pid {}, state in {})", anvil.pid().unwrap_or(0), layout.state().display()));
         let provider = chain::connect(rpc.clone(), []);

@@ -1,17 +1,17 @@
 //! The market end to end on a local anvil, and the chain-alone ceiling.
 //!
-//! [`work`]: N jobs posted at once (pre-signed, sent together) to a fresh anvil where W real `jsjob worker`
-//! processes are waiting; the bench watches the agency's events every [`WATCH_POLL`] and notes when it
+//! [`work`]: N jobs posted at once (pre-signed, then sent as fast as anvil mines them, at most
+//! [`Market::in_flight`] unmined at a time) to a fresh anvil where W real `jsjob worker` processes are waiting; the bench watches the agency's events every [`WATCH_POLL`] and notes when it
 //! first saw each job posted, submitted and closed. It reads each worker's peak RSS (`VmHWM`) and CPU
 //! time (its own and its reaped children's: the engines) from `/proc` before stopping it, and the
 //! per-phase breakdown from the workers' JSON logs.
 //!
 //! [`ceiling`]: the same transaction mix (claim + submit + finalize per job) from a bare loop: every
-//! transaction pre-signed with a local nonce counter, sent together, one phase after the other; only the
-//! sending and mining is timed.
+//! transaction pre-signed with a local nonce counter, each sender keeping at most [`Market::in_flight`]
+//! unmined, the senders side by side, one phase after the other; only the sending and mining is timed.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, hash_map::Entry},
     path::{Path, PathBuf},
     process::Stdio,
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
@@ -32,7 +32,7 @@ use jsjob::{
         job::{JobSpec, JobView},
     },
     cid::Cid,
-    devnet::{self, Anvil, DEV_KEYS},
+    devnet::{self, Anvil, AnvilOptions, DEV_KEYS},
     exec::{Engine, Limits, Sandbox},
     store::{DiskStore, Store},
     tools::Toolchain,
@@ -59,6 +59,10 @@ pub const MAX_WORKERS: usize = DEV_KEYS.len() - FIRST_WORKER;
 pub const WATCH_POLL: Duration = Duration::from_millis(20);
 /// How long the chain may stand still before the bench mines an empty block.
 pub const IDLE_BLOCK: Duration = Duration::from_millis(500);
+/// The blocks whose states the bench's anvils keep (in memory, none written to disk): a node keeps recent
+/// states, and writing every past state to disk made anvil 1.4–1.8× slower at 1,000 jobs (82–88 against
+/// 119–146 tx/s, the ceiling alternated twice on a loaded machine). The workers only read recent blocks.
+const KEEP_STATES: u64 = 1024;
 /// Gas limit of every pre-signed transaction: above what post, claim, submit and finalize use.
 const GAS_LIMIT: u64 = 300_000;
 /// The jobs' code: trivial, so that the figures are the market's, not the engine's.
@@ -81,16 +85,22 @@ pub struct Market {
     tools: Toolchain,
     chain_id: u64,
     wallet: EthereumWallet,
+    /// The most transactions one sender of the bench (the poster, the ceiling's loop) keeps sent and not yet
+    /// mined.
+    pub in_flight: usize,
 }
 
 impl Market {
-    /// Starts anvil and deploys, for the repository at `root`, working in `dir` (emptied first).
-    pub async fn start(root: &Path, dir: PathBuf) -> Result<Self> {
+    /// Starts anvil and deploys, for the repository at `root`, working in `dir` (emptied first); the bench's
+    /// senders keep at most `in_flight` transactions each unmined.
+    pub async fn start(root: &Path, dir: PathBuf, in_flight: usize) -> Result<Self> {
         let tools = Toolchain::at(root).map_err(|e| Error::Run(e.to_string()))?;
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let before = children_named("anvil");
-        let anvil = Anvil::spawn(&tools.anvil).await?;
+        let anvil =
+            Anvil::spawn_with(&tools.anvil, &AnvilOptions { keep_states: Some(KEEP_STATES), ..Default::default() })
+                .await?;
         let anvil_pid = children_named("anvil").into_iter().find(|pid| !before.contains(pid));
         let provider = chain::connect(anvil.endpoint().clone(), []);
         let chain_id = provider.get_chain_id().await.map_err(rpc("eth_chainId"))?;
@@ -116,6 +126,7 @@ impl Market {
             tools,
             chain_id,
             wallet,
+            in_flight,
         })
     }
 
@@ -182,62 +193,43 @@ impl Market {
     /// of sending.
     async fn sign(&self, via: &DynProvider, txs: Vec<TransactionRequest>) -> Result<Signed> {
         let fees = via.estimate_eip1559_fees().await.map_err(rpc("eth_feeHistory"))?;
-        let mut next: HashMap<Address, u64> = HashMap::new();
-        let mut raw = Vec::with_capacity(txs.len());
+        let mut lanes: HashMap<Address, Lane> = HashMap::new();
         for mut tx in txs {
             let from = tx.from.ok_or_else(|| Error::Run("a transaction without `from`".into()))?;
-            let nonce = match next.get(&from) {
-                Some(nonce) => *nonce,
-                None => via.get_transaction_count(from).pending().await.map_err(rpc("eth_getTransactionCount"))?,
+            let lane = match lanes.entry(from) {
+                Entry::Occupied(lane) => lane.into_mut(),
+                Entry::Vacant(vacant) => {
+                    let first =
+                        via.get_transaction_count(from).pending().await.map_err(rpc("eth_getTransactionCount"))?;
+                    vacant.insert(Lane { first, raw: Vec::new() })
+                }
             };
-            next.insert(from, nonce + 1);
-            tx.set_nonce(nonce);
+            tx.set_nonce(lane.first + lane.raw.len() as u64);
             tx.set_gas_limit(GAS_LIMIT);
             // Twice the estimate: the base fee moves while thousands of transactions are mined.
             tx.set_max_fee_per_gas(fees.max_fee_per_gas * 2);
             tx.set_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
             tx.set_chain_id(self.chain_id);
             let envelope = tx.build(&self.wallet).await.map_err(|e| Error::Run(format!("cannot sign: {e}")))?;
-            raw.push((from, Bytes::from(envelope.encoded_2718())));
+            lane.raw.push(Bytes::from(envelope.encoded_2718()));
         }
-        Ok(Signed { raw, last_nonces: next })
+        Ok(Signed { lanes })
     }
 
-    /// Sends signed transactions `via` a provider, each sender's in order and the senders side by side, and
-    /// waits until every sender's transactions are mined (its mined nonce reached its last one). Returns how
-    /// long that took.
+    /// Sends signed transactions `via` a provider, the senders side by side, and waits until every sender's
+    /// transactions are mined (its mined nonce reached its last one). Returns how long that took.
+    ///
+    /// Each sender keeps at most [`Market::in_flight`] transactions sent and not yet mined, sent in nonce
+    /// order: the pool anvil keeps is then small (a block costs anvil more the more transactions wait), and a
+    /// transaction the pool lost is noticed (the sender's nonce stands still) and sent again.
     async fn send(&self, via: &DynProvider, signed: Signed) -> Result<Duration> {
         let started = Instant::now();
-        // One lane per sender, in nonce order: anvil's pool does not keep every out-of-order nonce.
-        let mut lanes: HashMap<Address, Vec<Bytes>> = HashMap::new();
-        for (from, raw) in signed.raw {
-            lanes.entry(from).or_default().push(raw);
-        }
         let mut tasks = tokio::task::JoinSet::new();
-        for lane in lanes.into_values() {
-            let provider = via.clone();
-            tasks.spawn(async move {
-                for raw in lane {
-                    // Mined-ness is checked below by the senders' nonces, not per transaction.
-                    let _pending = provider.send_raw_transaction(&raw).await.map_err(rpc("eth_sendRawTransaction"))?;
-                }
-                Ok::<_, Error>(())
-            });
+        for (from, lane) in signed.lanes {
+            tasks.spawn(lane.send(via.clone(), from, self.in_flight));
         }
         while let Some(joined) = tasks.join_next().await {
             joined.map_err(|e| Error::Run(format!("a sending task failed: {e}")))??;
-        }
-        for (from, next) in signed.last_nonces {
-            loop {
-                let mined = via.get_transaction_count(from).latest().await.map_err(rpc("eth_getTransactionCount"))?;
-                if mined >= next {
-                    break;
-                }
-                if started.elapsed() > Duration::from_secs(600) {
-                    return Err(Error::Run(format!("{from}'s transactions were not mined within 600 s")));
-                }
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
         }
         Ok(started.elapsed())
     }
@@ -253,12 +245,58 @@ impl Market {
     }
 }
 
-/// Transactions signed ahead.
+/// Transactions signed ahead, by sender.
 struct Signed {
-    /// Sender and signed bytes, in nonce order per sender.
-    raw: Vec<(Address, Bytes)>,
-    /// Each sender's next nonce after its last transaction.
-    last_nonces: HashMap<Address, u64>,
+    lanes: HashMap<Address, Lane>,
+}
+
+/// One sender's signed transactions, in nonce order.
+struct Lane {
+    /// The nonce of the first.
+    first: u64,
+    raw: Vec<Bytes>,
+}
+
+/// How often a sending lane reads its sender's mined nonce.
+const NONCE_POLL: Duration = Duration::from_millis(5);
+/// How long a sender's mined nonce may stand still, with transactions sent, before they are sent again.
+const RESEND_AFTER: Duration = Duration::from_secs(3);
+/// How long a lane may go without any transaction mined before the bench gives up.
+const STALL_LIMIT: Duration = Duration::from_secs(120);
+
+impl Lane {
+    /// Sends the lane keeping at most `in_flight` transactions unmined, until all are mined.
+    async fn send(self, via: DynProvider, from: Address, in_flight: usize) -> Result<()> {
+        let end = self.first + self.raw.len() as u64;
+        let raw = |nonce: u64| &self.raw[(nonce - self.first) as usize];
+        let (mut mined, mut next) = (self.first, self.first);
+        let (mut progress, mut resent) = (Instant::now(), Instant::now());
+        while mined < end {
+            while next < end && next < mined + in_flight.max(1) as u64 {
+                // Mined-ness is read from the sender's nonce, not per transaction.
+                let _pending = via.send_raw_transaction(raw(next)).await.map_err(rpc("eth_sendRawTransaction"))?;
+                next += 1;
+            }
+            tokio::time::sleep(NONCE_POLL).await;
+            let now = via.get_transaction_count(from).latest().await.map_err(rpc("eth_getTransactionCount"))?;
+            if now > mined {
+                (mined, progress, resent) = (now.min(end), Instant::now(), Instant::now());
+            } else if progress.elapsed() > STALL_LIMIT {
+                return Err(Error::Run(format!(
+                    "{from}'s transactions stopped being mined at nonce {mined} (sent up to {next}) for {} s",
+                    STALL_LIMIT.as_secs()
+                )));
+            } else if resent.elapsed() > RESEND_AFTER {
+                // The pool lost some (anvil can accept a transaction and not keep it): send the unmined
+                // again. One the pool still has is refused as known, which changes nothing.
+                for nonce in mined..next {
+                    let _refused_if_known = via.send_raw_transaction(raw(nonce)).await;
+                }
+                resent = Instant::now();
+            }
+        }
+        Ok(())
+    }
 }
 
 fn rpc(method: &'static str) -> impl FnOnce(alloy::transports::TransportError) -> Error {

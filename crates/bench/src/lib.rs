@@ -102,6 +102,8 @@ pub struct Plan {
     pub command: String,
     /// Sample anvil and the workers with `perf` during each end-to-end run.
     pub profile: bool,
+    /// The most transactions each of the bench's senders (the poster, the ceiling's accounts) keeps unmined.
+    pub in_flight: usize,
 }
 
 /// Measures what `plan` asks for, telling `say` what it is doing, and returns the report. `save` gets the
@@ -144,6 +146,7 @@ pub async fn measure(
         ceilings: Vec::new(),
         ceiling_failures: Vec::new(),
         perf_available,
+        in_flight: plan.in_flight,
     };
     let mut job_counts: Vec<usize> = plan.runs.iter().map(|(jobs, _)| *jobs).collect();
     job_counts.sort_unstable();
@@ -151,7 +154,8 @@ pub async fn measure(
     let senders = plan.runs.iter().map(|(_, workers)| *workers).max().unwrap_or(1);
     for jobs in job_counts {
         say(&format!("ceiling: {jobs} jobs, {senders} accounts"));
-        let market = e2e::Market::start(&plan.root, plan.work_dir.join(format!("ceiling-{jobs}"))).await?;
+        let market =
+            e2e::Market::start(&plan.root, plan.work_dir.join(format!("ceiling-{jobs}")), plan.in_flight).await?;
         let measured = e2e::ceiling(&market, jobs, senders).await;
         market.stop().await;
         match measured {
@@ -171,7 +175,7 @@ pub async fn measure(
     for &(jobs, workers) in &plan.runs {
         say(&format!("end to end: {jobs} jobs, {workers} workers"));
         let dir = plan.work_dir.join(format!("e2e-{jobs}-{workers}"));
-        let market = e2e::Market::start(&plan.root, dir).await?;
+        let market = e2e::Market::start(&plan.root, dir, plan.in_flight).await?;
         let patience =
             (plan.patience + plan.patience_per_job * u32::try_from(jobs).unwrap_or(u32::MAX)).min(plan.max_patience);
         let measured = e2e::work(&market, &plan.jsjob, jobs, workers, &plan.workers, patience, plan.profile).await;

@@ -48,6 +48,10 @@ struct Args {
     /// forked from the warm zygote per job).
     #[arg(long, default_value = "v8", value_parser = ["v8", "quickjs"])]
     engine: String,
+    /// The most transactions each of the bench's own senders (the poster, the ceiling's accounts) keeps sent
+    /// and not yet mined.
+    #[arg(long, default_value_t = 64)]
+    in_flight: usize,
     /// Criterion's output directory.
     #[arg(long, default_value = "target/criterion")]
     criterion: PathBuf,
@@ -120,6 +124,7 @@ fn main() -> eyre::Result<()> {
         mode: if args.quick { "quick".into() } else { "full".into() },
         command,
         profile: args.profile,
+        in_flight: args.in_flight,
     };
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;

@@ -48,6 +48,10 @@ pub struct Report {
     pub ceiling_failures: Vec<String>,
     /// Whether `perf` is installed (`jsjob-bench --profile` uses it).
     pub perf_available: bool,
+    /// The most transactions each of the bench's senders kept unmined (0: reports from before the window,
+    /// which sent everything at once).
+    #[serde(default)]
+    pub in_flight: usize,
 }
 
 /// Issue 8's targets.
@@ -239,6 +243,17 @@ impl Report {
         }
     }
 
+    /// How the bench's own senders sent their pre-signed transactions.
+    fn sending(&self) -> String {
+        match self.in_flight {
+            0 => "sent together, each account's in nonce order".into(),
+            n => format!(
+                "sent in nonce order as fast as anvil mines them, at most {n} of each account unmined at a time \
+                 (and sent again if anvil's pool lost them)"
+            ),
+        }
+    }
+
     fn ceiling_for(&self, jobs: usize) -> Option<&Ceiling> {
         self.ceilings.iter().find(|c| c.jobs == jobs)
     }
@@ -254,7 +269,7 @@ impl Report {
             "A fresh anvil (automine) per run, the contracts deployed by `script/Deploy.s.sol`; W real \
              `jsjob worker` processes (`{}`; `chain.poll_interval_ms = {}`, `worker.max_jobs = {}`, \
              other settings default; engine `{}`) are started, then N jobs (a trivial job, a 1 s challenge \
-             window) are posted at once: pre-signed and sent together. The bench reads the agency's events \
+             window) are posted at once: pre-signed, then {}. The bench reads the agency's events \
              every {} ms and notes when it first saw each job posted, submitted and closed (finalized by its \
              worker); when no block has come for {} ms it mines an empty one, as a live chain would (automine \
              alone mines only on transactions, and chain time — which ends the challenge window — would stand \
@@ -265,6 +280,7 @@ impl Report {
             self.workers.poll_ms,
             self.workers.max_jobs,
             self.workers.engine,
+            self.sending(),
             crate::e2e::WATCH_POLL.as_millis(),
             crate::e2e::IDLE_BLOCK.as_millis()
         );
@@ -300,9 +316,10 @@ impl Report {
             let _ = writeln!(
                 out,
                 "**Chain-alone ceiling**: the same transaction mix — claim, submit and finalize for each of N \
-                 posted jobs — from a bare alloy loop: pre-signed with a local nonce counter, sent together \
-                 (each account's in nonce order, the accounts side by side), one phase after the other; only sending and mining is timed (the posts before \
-                 and a 2 s time jump before the finalizations are not).\n"
+                 posted jobs — from a bare alloy loop: pre-signed with a local nonce counter, then {} (the \
+                 accounts side by side), one phase after the other; only sending and mining is timed (the posts \
+                 before and a 2 s time jump before the finalizations are not).\n",
+                self.sending()
             );
             let _ = writeln!(
                 out,

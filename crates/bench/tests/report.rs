@@ -34,6 +34,8 @@ async fn a_tiny_run_gives_a_well_formed_document() {
         mode: "test".into(),
         command: "cargo test -p jsjob-bench".into(),
         profile: false,
+        // Smaller than the jobs: the poster's window fills and moves.
+        in_flight: 2,
     };
     let mut lines = Vec::new();
     let mut saves = 0;

@@ -359,7 +359,7 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, budget: Budg
             }
             // Refusals do not wait for a free slot, so a job the worker will never take is noted at once.
             if let Some(reason) = policy.refuse(view, now, gas_price) {
-                skip(ctx, id, &reason, Some(REFUSED_RETRY))?;
+                decline(ctx, id, &reason)?;
                 return Ok(Next::Nothing);
             }
             if !free {
@@ -438,11 +438,23 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, budget: Budg
 /// Notes a problem on the job and skips it for a while (`retry_in` seconds; `None`: until restarted).
 fn skip(ctx: &Ctx, id: U256, problem: &dyn std::fmt::Display, retry_in: Option<u64>) -> Result<()> {
     tracing::warn!(job = %short(id), %problem, "skipping the job for now");
+    set_aside(ctx, id, problem, retry_in)
+}
+
+/// Notes why the worker's own policy refuses the job, and looks at it again in [`REFUSED_RETRY`] seconds. A
+/// choice, not a problem: logged at info.
+fn decline(ctx: &Ctx, id: U256, reason: &dyn std::fmt::Display) -> Result<()> {
+    tracing::info!(job = %short(id), %reason, "not taking the job (the worker's policy)");
+    set_aside(ctx, id, reason, Some(REFUSED_RETRY))
+}
+
+/// Marks the job skipped with `note`, until `retry_in` seconds from now (`None`: until restarted).
+fn set_aside(ctx: &Ctx, id: U256, note: &dyn std::fmt::Display, retry_in: Option<u64>) -> Result<()> {
     ctx.state.update(id, |e| {
         if !matches!(e.step, Step::Claimed | Step::Computed) {
             e.step = Step::Skipped;
         }
-        e.note = Some(problem.to_string());
+        e.note = Some(note.to_string());
         e.attempts += 1;
         e.retry_at = retry_in.map_or(u64::MAX, |secs| unix_now() + secs);
     })?;

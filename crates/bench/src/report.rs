@@ -431,8 +431,8 @@ impl Report {
             );
             let _ = writeln!(
                 out,
-                "| W | N → 10 N | all final (× time) | jobs/s (×) | p50 latency (×) | worker CPU per job (×) | peak RSS (×) |\n\
-                 |---:|---|---:|---:|---:|---:|---:|"
+                "| W | N → 10 N | all final (× time) | jobs/s (×) | p50 latency (×) | worker CPU per job (×) | anvil CPU per job (×) | worker RPC calls per job (×) | peak RSS (×) |\n\
+                 |---:|---|---:|---:|---:|---:|---:|---:|---:|"
             );
             for (small, large) in pairs {
                 let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
@@ -440,9 +440,13 @@ impl Report {
                     _ => "—".into(),
                 };
                 let rss = |run: &Run| Some(run.peak_rss_mib.iter().copied().fold(0.0, f64::max));
+                let calls = |run: &Run| {
+                    let total = run.rpc.workers.values().sum::<u64>();
+                    (total > 0).then(|| total as f64 / run.jobs.max(1) as f64)
+                };
                 let _ = writeln!(
                     out,
-                    "| {} | {} → {} | {} | {} | {} | {} | {} |",
+                    "| {} | {} → {} | {} | {} | {} | {} | {} | {} | {} |",
                     small.workers,
                     small.jobs,
                     large.jobs,
@@ -450,6 +454,8 @@ impl Report {
                     ratio(Some(small.jobs_per_s), Some(large.jobs_per_s)),
                     ratio(small.latency_p50_s, large.latency_p50_s),
                     ratio(Some(small.agent_cpu_ms_per_job), Some(large.agent_cpu_ms_per_job)),
+                    ratio(small.anvil_cpu_ms_per_job, large.anvil_cpu_ms_per_job),
+                    ratio(calls(small), calls(large)),
                     ratio(rss(small), rss(large)),
                 );
             }

@@ -60,15 +60,6 @@ pub enum Error {
     /// Signing failed.
     #[error("signing: {0}")]
     Signer(#[from] alloy::signers::Error),
-    /// A JSON-RPC request failed.
-    #[error("{method}: {source}")]
-    Rpc {
-        /// The method.
-        method: &'static str,
-        /// Why.
-        #[source]
-        source: Box<alloy::transports::TransportError>,
-    },
     /// The chain is not in the state the demo expects.
     #[error("{0}")]
     Unexpected(String),
@@ -247,10 +238,7 @@ pub async fn run(options: &Options, say: &mut (dyn FnMut(&str) + Send)) -> Resul
     let result = async {
         let cast = Cast::dev();
         let provider = chain::connect(anvil.endpoint().clone(), cast.all().map(|actor| actor.signer.clone()));
-        let chain_id = provider
-            .get_chain_id()
-            .await
-            .map_err(|source| Error::Rpc { method: "eth_chainId", source: Box::new(source) })?;
+        let chain_id = provider.get_chain_id().await.map_err(chain::Error::rpc("eth_chainId"))?;
         let deployment = devnet::deploy(&tools, anvil.endpoint(), chain_id, DEV_KEYS[0], &provider).await?;
         say(&format!(
             "forge    script/Deploy.s.sol: JobAgency {}, TrustedArbiter {} (owner {})",
@@ -535,12 +523,8 @@ impl<'a> Demo<'a> {
     async fn balances(&self, watched: &[(&'static str, Address)]) -> Result<Vec<U256>> {
         let mut balances = Vec::with_capacity(watched.len());
         for (_, address) in watched {
-            let balance = self
-                .agency
-                .provider()
-                .get_balance(*address)
-                .await
-                .map_err(|source| Error::Rpc { method: "eth_getBalance", source: Box::new(source) })?;
+            let balance =
+                self.agency.provider().get_balance(*address).await.map_err(chain::Error::rpc("eth_getBalance"))?;
             balances.push(balance);
         }
         Ok(balances)

@@ -82,6 +82,11 @@ pub enum Error {
 /// `Result` with this module's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// `Error::Rpc` for a failed call of `method`, for `map_err`.
+fn rpc_error(method: &'static str) -> impl FnOnce(alloy::transports::TransportError) -> Error {
+    move |source| Error::Rpc { method, source: Box::new(source) }
+}
+
 /// The private keys of anvil's first dev accounts (mnemonic `test test … junk`, path
 /// `m/44'/60'/0'/0/i`). They are public knowledge and hold ETH only on local dev chains; never use them
 /// anywhere else.
@@ -266,10 +271,7 @@ pub async fn deploy(
     let deployment = Deployment::load(&path)?;
     // The file is shared by every deployment to this chain id: check it describes this chain.
     for (what, address) in [("JobAgency", deployment.job_agency), ("TrustedArbiter", deployment.trusted_arbiter)] {
-        let code = provider
-            .get_code_at(address)
-            .await
-            .map_err(|source| Error::Rpc { method: "eth_getCode", source: Box::new(source) })?;
+        let code = provider.get_code_at(address).await.map_err(rpc_error("eth_getCode"))?;
         if code.is_empty() {
             return Err(Error::NotDeployed { path, what, address });
         }
@@ -282,11 +284,8 @@ pub async fn advance_time(provider: &DynProvider, seconds: u64) -> Result<()> {
     let _: serde_json::Value = provider
         .raw_request("evm_increaseTime".into(), (U256::from(seconds),))
         .await
-        .map_err(|source| Error::Rpc { method: "evm_increaseTime", source: Box::new(source) })?;
-    let _: serde_json::Value = provider
-        .raw_request("evm_mine".into(), ())
-        .await
-        .map_err(|source| Error::Rpc { method: "evm_mine", source: Box::new(source) })?;
+        .map_err(rpc_error("evm_increaseTime"))?;
+    let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.map_err(rpc_error("evm_mine"))?;
     Ok(())
 }
 
@@ -295,7 +294,7 @@ pub async fn chain_time(provider: &DynProvider) -> Result<u64> {
     let block = provider
         .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
         .await
-        .map_err(|source| Error::Rpc { method: "eth_getBlockByNumber", source: Box::new(source) })?;
+        .map_err(rpc_error("eth_getBlockByNumber"))?;
     Ok(block.map(|block| block.header.timestamp).unwrap_or_default())
 }
 

@@ -186,7 +186,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn rpc(action: &'static str) -> impl FnOnce(TransportError) -> Self {
+    /// `Error::Rpc` for a failed `action` (the JSON-RPC method, or what the call was for), for `map_err`.
+    pub fn rpc(action: &'static str) -> impl Fn(TransportError) -> Self + Copy {
         move |source| Self::Rpc { action, source: Box::new(source) }
     }
 }

@@ -219,10 +219,6 @@ impl Transactions {
         Arc::clone(keys.entry(from).or_default())
     }
 
-    fn rpc(action: &'static str) -> impl Fn(TransportError) -> Error {
-        move |source| Error::Rpc { action, source: Box::new(source) }
-    }
-
     /// Simulates, prices, signs and sends `tx` (whose `from` must be one of the wallet's keys), then waits
     /// for its receipt. A successful receipt is returned; a revert, in simulation or on chain, is an error
     /// naming the contract's custom error.
@@ -232,7 +228,7 @@ impl Transactions {
             self.settings.backoff.retry("eth_estimateGas", || self.provider.estimate_gas(tx.clone())).await.map_err(
                 |error| match revert_data(&error) {
                     Some(data) => Error::Revert { action, revert: Revert::decode(&data) },
-                    None => Self::rpc(action)(error),
+                    None => Error::rpc(action)(error),
                 },
             )?;
         let fees = self.fees(action).await?;
@@ -281,7 +277,7 @@ impl Transactions {
             .backoff
             .retry("eth_feeHistory", || self.provider.estimate_eip1559_fees())
             .await
-            .map_err(Self::rpc(action))?;
+            .map_err(Error::rpc(action))?;
         let (mut max_fee, mut priority) = (estimate.max_fee_per_gas, estimate.max_priority_fee_per_gas);
         if let Some(cap) = self.settings.max_fee_per_gas {
             max_fee = max_fee.min(cap);
@@ -335,7 +331,7 @@ impl Transactions {
                         tracing::warn!(action, %from, nonce, %error, "nonce refused; asking the node for the count");
                         continue;
                     }
-                    return Err(Self::rpc(action)(error));
+                    return Err(Error::rpc(action)(error));
                 }
             }
             *next = Some(nonce + 1);
@@ -350,7 +346,7 @@ impl Transactions {
             .backoff
             .retry("eth_getTransactionCount", || self.provider.get_transaction_count(from).pending())
             .await
-            .map_err(Self::rpc(action))
+            .map_err(Error::rpc(action))
     }
 
     /// Whether the node knows the transaction (in its pool or mined).
@@ -364,7 +360,7 @@ impl Transactions {
             .backoff
             .retry("eth_getTransactionReceipt", || self.provider.get_transaction_receipt(hash))
             .await
-            .map_err(Self::rpc(action))
+            .map_err(Error::rpc(action))
     }
 
     /// Waits for the receipt until [`TxSettings::receipt_timeout`]: asks once at once, then waits on the
@@ -410,7 +406,7 @@ impl Transactions {
             Err(error) if is_transient(&error) || self.holds(signed.hash).await => Ok(()),
             Err(error) => {
                 *self.key(signed.from).next.lock().await = None;
-                Err(Self::rpc(action)(error))
+                Err(Error::rpc(action)(error))
             }
         }
     }

@@ -45,9 +45,12 @@ fn operation(topics: &[B256], to_arbiter: bool) -> Option<(&'static str, Option<
 /// Reads the receipts of blocks `from..=to`.
 pub async fn read(provider: &DynProvider, agency: Address, arbiter: Address, from: u64, to: u64) -> Result<Ledger> {
     let mut ledger = Ledger::default();
-    let rpc = |source| chain::Error::Rpc { action: "eth_getBlockReceipts", source: Box::new(source) };
     for block in from..=to {
-        let receipts = provider.get_block_receipts(BlockId::number(block)).await.map_err(rpc)?.unwrap_or_default();
+        let receipts = provider
+            .get_block_receipts(BlockId::number(block))
+            .await
+            .map_err(chain::Error::rpc("eth_getBlockReceipts"))?
+            .unwrap_or_default();
         for receipt in receipts {
             let fee = U256::from(receipt.gas_used) * U256::from(receipt.effective_gas_price);
             *ledger.fees.entry(receipt.from).or_default() += fee;
@@ -105,8 +108,11 @@ pub fn imbalance(accounts: &[Account]) -> I256 {
 
 /// The balance of `address` at `block`.
 pub async fn balance(provider: &DynProvider, address: Address, block: u64) -> Result<U256> {
-    let rpc = |source| chain::Error::Rpc { action: "eth_getBalance", source: Box::new(source) };
-    Ok(provider.get_balance(address).block_id(BlockId::number(block)).await.map_err(rpc)?)
+    Ok(provider
+        .get_balance(address)
+        .block_id(BlockId::number(block))
+        .await
+        .map_err(chain::Error::rpc("eth_getBalance"))?)
 }
 
 #[cfg(test)]

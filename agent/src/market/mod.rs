@@ -425,10 +425,7 @@ impl Market {
         let rpc = anvil.endpoint().clone();
         say(out, &format!("anvil     {rpc} (pid {}, state in {})", anvil.pid().unwrap_or(0), layout.state().display()));
         let provider = chain::connect(rpc.clone(), []);
-        let chain_id = provider
-            .get_chain_id()
-            .await
-            .map_err(|source| chain::Error::Rpc { action: "eth_chainId", source: Box::new(source) })?;
+        let chain_id = provider.get_chain_id().await.map_err(chain::Error::rpc("eth_chainId"))?;
         let deployment = match reusable(&layout.deployment(), chain_id, &provider).await {
             Some(deployment) => {
                 say(
@@ -727,12 +724,7 @@ impl Market {
     }
 
     async fn block(&self) -> Result<u64> {
-        Ok(self
-            .observer
-            .provider()
-            .get_block_number()
-            .await
-            .map_err(|source| chain::Error::Rpc { action: "eth_blockNumber", source: Box::new(source) })?)
+        Ok(self.observer.provider().get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))?)
     }
 
     async fn summary(

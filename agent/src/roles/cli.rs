@@ -245,7 +245,7 @@ pub async fn worker(args: WorkerArgs, stop: impl Future<Output = ()>) -> Result<
 async fn can_pay_gas(session: &Session, what: &str) -> Result<()> {
     use alloy::providers::Provider;
     let account = session.account()?;
-    let rpc = |action| move |source| crate::chain::Error::Rpc { action, source: Box::new(source) };
+    let rpc = crate::chain::Error::rpc;
     let balance = session.provider.get_balance(account).await.map_err(rpc("eth_getBalance"))?;
     let gas_price = session.provider.get_gas_price().await.map_err(rpc("eth_gasPrice"))?;
     let needed = U256::from(super::WORKER_GAS) * U256::from(gas_price);

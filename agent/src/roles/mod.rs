@@ -276,7 +276,7 @@ impl Session {
             .provider
             .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
             .await
-            .map_err(|source| chain::Error::Rpc { action: "eth_getBlockByNumber", source: Box::new(source) })?;
+            .map_err(chain::Error::rpc("eth_getBlockByNumber"))?;
         Ok(block.map(|block| block.header.timestamp).unwrap_or_default())
     }
 
@@ -285,7 +285,7 @@ impl Session {
     pub async fn settle_pending(&self, patience: Duration) -> Result<bool> {
         let account = self.account()?;
         let deadline = tokio::time::Instant::now() + patience;
-        let rpc = |source| chain::Error::Rpc { action: "eth_getTransactionCount", source: Box::new(source) };
+        let rpc = chain::Error::rpc("eth_getTransactionCount");
         loop {
             let pending = self.provider.get_transaction_count(account).pending().await.map_err(rpc)?;
             let mined = self.provider.get_transaction_count(account).latest().await.map_err(rpc)?;

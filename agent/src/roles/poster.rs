@@ -111,11 +111,7 @@ pub async fn post(session: &Session, terms: &Terms) -> Result<U256> {
         minReputation: terms.min_reputation,
         arbiter: terms.arbiter.unwrap_or(session.deployment.trusted_arbiter),
     };
-    let balance = session
-        .provider
-        .get_balance(poster)
-        .await
-        .map_err(|source| crate::chain::Error::Rpc { action: "eth_getBalance", source: Box::new(source) })?;
+    let balance = session.provider.get_balance(poster).await.map_err(crate::chain::Error::rpc("eth_getBalance"))?;
     let escrow = terms.payment.saturating_add(audit_fee);
     if balance < escrow {
         return Err(Error::InsufficientFunds {

@@ -103,7 +103,7 @@ impl Market {
                 .await?;
         let anvil_pid = children_named("anvil").into_iter().find(|pid| !before.contains(pid));
         let provider = chain::connect(anvil.endpoint().clone(), []);
-        let chain_id = provider.get_chain_id().await.map_err(rpc("eth_chainId"))?;
+        let chain_id = provider.get_chain_id().await.map_err(chain::Error::rpc("eth_chainId"))?;
         let deployment = devnet::deploy(&tools, anvil.endpoint(), chain_id, DEV_KEYS[DEPLOYER], &provider).await?;
         let deployment_file = dir.join("deployment.json");
         let written = tools.root.join("deployments").join(format!("{chain_id}.json"));
@@ -192,15 +192,18 @@ impl Market {
     /// Signs `txs` with a local nonce counter per sender (starting at its pending count, asked `via`), ahead
     /// of sending.
     async fn sign(&self, via: &DynProvider, txs: Vec<TransactionRequest>) -> Result<Signed> {
-        let fees = via.estimate_eip1559_fees().await.map_err(rpc("eth_feeHistory"))?;
+        let fees = via.estimate_eip1559_fees().await.map_err(chain::Error::rpc("eth_feeHistory"))?;
         let mut lanes: HashMap<Address, Lane> = HashMap::new();
         for mut tx in txs {
             let from = tx.from.ok_or_else(|| Error::Run("a transaction without `from`".into()))?;
             let lane = match lanes.entry(from) {
                 Entry::Occupied(lane) => lane.into_mut(),
                 Entry::Vacant(vacant) => {
-                    let first =
-                        via.get_transaction_count(from).pending().await.map_err(rpc("eth_getTransactionCount"))?;
+                    let first = via
+                        .get_transaction_count(from)
+                        .pending()
+                        .await
+                        .map_err(chain::Error::rpc("eth_getTransactionCount"))?;
                     vacant.insert(Lane { first, raw: Vec::new() })
                 }
             };
@@ -274,11 +277,13 @@ impl Lane {
         while mined < end {
             while next < end && next < mined + in_flight.max(1) as u64 {
                 // Mined-ness is read from the sender's nonce, not per transaction.
-                let _pending = via.send_raw_transaction(raw(next)).await.map_err(rpc("eth_sendRawTransaction"))?;
+                let _pending =
+                    via.send_raw_transaction(raw(next)).await.map_err(chain::Error::rpc("eth_sendRawTransaction"))?;
                 next += 1;
             }
             tokio::time::sleep(NONCE_POLL).await;
-            let now = via.get_transaction_count(from).latest().await.map_err(rpc("eth_getTransactionCount"))?;
+            let now =
+                via.get_transaction_count(from).latest().await.map_err(chain::Error::rpc("eth_getTransactionCount"))?;
             if now > mined {
                 (mined, progress, resent) = (now.min(end), Instant::now(), Instant::now());
             } else if progress.elapsed() > STALL_LIMIT {
@@ -297,10 +302,6 @@ impl Lane {
         }
         Ok(())
     }
-}
-
-fn rpc(method: &'static str) -> impl FnOnce(alloy::transports::TransportError) -> Error {
-    move |source| Error::Rpc { method, source: Box::new(source) }
 }
 
 /// How the workers of a run are set up.
@@ -433,7 +434,7 @@ pub async fn work(
     let specs = market.specs(jobs, engine).await?;
     let poster = relayed(&poster_rpc)?;
     let signed = market.sign(&poster, market.post_txs(specs)).await?;
-    let from_block = market.provider.get_block_number().await.map_err(rpc("eth_blockNumber"))? + 1;
+    let from_block = market.provider.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))? + 1;
     let t0 = SystemTime::now();
     let watcher = relayed(&watch_rpc)?;
     let worker_pids: Vec<u32> = agents.iter().filter_map(|agent| agent.pid).collect();
@@ -463,8 +464,12 @@ pub async fn work(
     let mut worker_txs = 0;
     for index in 0..workers {
         let account = devnet::dev_signer(FIRST_WORKER + index).address();
-        worker_txs +=
-            market.provider.get_transaction_count(account).latest().await.map_err(rpc("eth_getTransactionCount"))?;
+        worker_txs += market
+            .provider
+            .get_transaction_count(account)
+            .latest()
+            .await
+            .map_err(chain::Error::rpc("eth_getTransactionCount"))?;
     }
     let mut logs = Vec::new();
     for agent in &mut agents {
@@ -567,17 +572,18 @@ async fn watch(market: &Market, via: &DynProvider, from_block: u64, jobs: usize,
     let mut from = from_block;
     let mut last_block = Instant::now();
     while seen.closed.len() < jobs && started.elapsed() < patience {
-        let mut latest = via.get_block_number().await.map_err(rpc("eth_blockNumber"))?;
+        let mut latest = via.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))?;
         if latest < from && last_block.elapsed() >= IDLE_BLOCK {
             // Automine mines only on a transaction: without blocks the chain's clock stands still and no
             // challenge window would ever end. A live chain makes blocks anyway; so does the bench.
-            let _: serde_json::Value = via.raw_request("evm_mine".into(), ()).await.map_err(rpc("evm_mine"))?;
-            latest = via.get_block_number().await.map_err(rpc("eth_blockNumber"))?;
+            let _: serde_json::Value =
+                via.raw_request("evm_mine".into(), ()).await.map_err(chain::Error::rpc("evm_mine"))?;
+            latest = via.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))?;
         }
         if latest >= from {
             last_block = Instant::now();
             let filter = Filter::new().address(market.deployment.job_agency).from_block(from).to_block(latest);
-            let logs = via.get_logs(&filter).await.map_err(rpc("eth_getLogs"))?;
+            let logs = via.get_logs(&filter).await.map_err(chain::Error::rpc("eth_getLogs"))?;
             let now = SystemTime::now();
             for log in logs {
                 let event = JobAgencyEvents::decode_log(&log.inner)

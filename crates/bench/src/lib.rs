@@ -51,15 +51,6 @@ pub enum Error {
     /// The content store failed.
     #[error(transparent)]
     Store(#[from] jsjob::store::Error),
-    /// A JSON-RPC request failed.
-    #[error("{method}: {source}")]
-    Rpc {
-        /// The method.
-        method: &'static str,
-        /// Why.
-        #[source]
-        source: Box<alloy::transports::TransportError>,
-    },
     /// The run did not go as it must for its figures to mean anything.
     #[error("{0}")]
     Run(String),

@@ -77,12 +77,7 @@ impl Verifier {
             return Ok(());
         }
         let stake = jury.stake().await?;
-        let balance = self
-            .session
-            .provider
-            .get_balance(self.me)
-            .await
-            .map_err(|source| chain::Error::Rpc { action: "eth_getBalance", source: Box::new(source) })?;
+        let balance = self.session.provider.get_balance(self.me).await.map_err(chain::Error::rpc("eth_getBalance"))?;
         if balance < stake {
             return Err(Error::InsufficientFunds {
                 account: self.me,
@@ -186,8 +181,7 @@ impl Verifier {
 
     /// The latest block's number.
     async fn head(&self) -> Result<u64> {
-        let rpc = |source| chain::Error::Rpc { action: "eth_blockNumber", source: Box::new(source) };
-        Ok(self.session.provider.get_block_number().await.map_err(rpc)?)
+        Ok(self.session.provider.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))?)
     }
 
     /// Runs the audit draw of a submitted job of the jury once its `auditBlock` is mined and the draw selects

@@ -138,6 +138,7 @@ pub async fn measure(
         ceiling_failures: Vec::new(),
         perf_available,
         in_flight: plan.in_flight,
+        additions: Vec::new(),
     };
     let mut job_counts: Vec<usize> = plan.runs.iter().map(|(jobs, _)| *jobs).collect();
     job_counts.sort_unstable();

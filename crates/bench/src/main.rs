@@ -72,6 +72,11 @@ struct Args {
     /// default: `bash scripts/bench.sh`, with `--quick` when given).
     #[arg(long)]
     command: Option<String>,
+    /// Add this run's end-to-end rows and ceilings to the report already at `--out` (from its `.json`),
+    /// replacing rows of the same size, instead of writing a new report: for a long run (e.g. the 10,000-job
+    /// growth run) made apart from the full one.
+    #[arg(long)]
+    add: bool,
     /// Measure nothing: render the figures a run saved (its `.json`) into `--out` again.
     #[arg(long, value_name = "JSON")]
     render: Option<PathBuf>,
@@ -80,9 +85,7 @@ struct Args {
 fn main() -> eyre::Result<()> {
     let args = Args::parse();
     if let Some(json) = &args.render {
-        let text = std::fs::read_to_string(json).wrap_err_with(|| format!("reading {}", json.display()))?;
-        let report: jsjob_bench::report::Report =
-            serde_json::from_str(&text).wrap_err_with(|| format!("{} is not a saved report", json.display()))?;
+        let report = read_saved(json)?;
         std::fs::write(&args.out, report.render()).wrap_err_with(|| format!("writing {}", args.out.display()))?;
         return Ok(());
     }
@@ -129,20 +132,53 @@ fn main() -> eyre::Result<()> {
     if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)?;
     }
+    // With --add, the report to add to is read before anything runs: a missing one fails at once.
+    let base = match args.add {
+        true => {
+            let json = args.out.with_extension("json");
+            let base = read_saved(&json)?;
+            // Rows side by side must come from workers set up alike.
+            if base.workers != plan.workers {
+                eyre::bail!(
+                    "{} was measured with workers set up as {:?}, this run's are {:?}: pass the same --engine, \
+                     --poll-ms and --max-jobs (or write a new report without --add)",
+                    json.display(),
+                    base.workers,
+                    plan.workers
+                );
+            }
+            Some(base)
+        }
+        false => None,
+    };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut say = |line: &str| eprintln!("[{:>6.0} s] {line}", elapsed());
     let mut saved = Ok(());
+    let combined = |report: &jsjob_bench::report::Report| match &base {
+        Some(base) => {
+            let mut combined = base.clone();
+            combined.add(report.clone());
+            combined
+        }
+        None => report.clone(),
+    };
     let mut save = |report: &jsjob_bench::report::Report| {
         if saved.is_ok() {
-            saved = write(&args.out, report);
+            saved = write(&args.out, &combined(report));
         }
     };
     let report = runtime.block_on(jsjob_bench::measure(&plan, &mut say, &mut save))?;
     saved?;
-    write(&args.out, &report)?;
+    write(&args.out, &combined(&report))?;
     let _ = std::fs::remove_dir_all(&plan.work_dir);
     eprintln!("wrote {} and its .json", args.out.display());
     Ok(())
+}
+
+/// A report a run saved (its `.json`).
+fn read_saved(json: &std::path::Path) -> eyre::Result<jsjob_bench::report::Report> {
+    let text = std::fs::read_to_string(json).wrap_err_with(|| format!("reading {}", json.display()))?;
+    serde_json::from_str(&text).wrap_err_with(|| format!("{} is not a saved report", json.display()))
 }
 
 /// Writes the document and, beside it, its figures as JSON (for `--render`).

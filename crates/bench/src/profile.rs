@@ -1,6 +1,6 @@
 //! A sampled CPU profile of anvil and the workers during an end-to-end run (`jsjob-bench --profile`).
 //!
-//! `perf record -F 999` samples the given processes (user space and kernel as far as
+//! `perf record -F` [`SAMPLE_HZ`] samples the given processes (user space and kernel as far as
 //! `perf_event_paranoid` lets an unprivileged user: here, their user space) for the length of the run;
 //! `perf report` then gives each process's share by function (self time: no call graphs, since the
 //! release binaries have no frame pointers and stacks unwound without them are not trustworthy). Anvil, as
@@ -38,6 +38,10 @@ pub struct ProfileRow {
 /// How many functions a profile keeps per process.
 pub const TOP_FUNCTIONS: usize = 15;
 
+/// Samples per second and process: 999 cost up to a whole core on this 2-core machine (105 % of a CPU seen
+/// in `ps`), which the measured processes then lacked; 199 still gives thousands of samples per run.
+pub const SAMPLE_HZ: u32 = 199;
+
 /// A running `perf record`.
 pub struct Recording {
     child: Child,
@@ -47,7 +51,7 @@ pub struct Recording {
 /// Starts sampling `pids` into `data`.
 pub fn record(pids: &[u32], data: &Path) -> Result<Recording> {
     let child = Command::new("perf")
-        .args(["record", "-F", "999", "--quiet", "-p", &pid_list(pids), "-o"])
+        .args(["record", "-F", &SAMPLE_HZ.to_string(), "--quiet", "-p", &pid_list(pids), "-o"])
         .arg(data)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -570,10 +570,11 @@ impl Report {
     fn profile_tables(&self, out: &mut String) {
         let _ = writeln!(
             out,
-            "`perf record -F 999` on anvil and the workers for the length of each run, then `perf report \
+            "`perf record -F {}` on anvil and the workers for the length of each run, then `perf report \
              --no-children --sort dso,sym`: each function's share of its process's samples (self time; no call \
              graphs: the binaries have no frame pointers). Anvil (the npm build) keeps its symbols; the agent's \
-             release build is stripped, so its rows name libraries and addresses only.\n"
+             release build is stripped, so its rows name libraries and addresses only.\n",
+            crate::profile::SAMPLE_HZ
         );
         for run in self.runs.iter().filter(|run| !run.profiles.is_empty()) {
             for profile in &run.profiles {

@@ -308,8 +308,8 @@ impl Report {
         match self.in_flight {
             0 => "sent together, each account's in nonce order".into(),
             n => format!(
-                "sent in nonce order as fast as anvil mines them, at most {n} of each account unmined at a time \
-                 (and sent again if anvil's pool lost them)"
+                "sent in nonce order as fast as anvil mines them (at most {n} of each account unmined at a time; \
+                 any the pool lost are sent again)"
             ),
         }
     }
@@ -376,8 +376,8 @@ impl Report {
             let _ = writeln!(
                 out,
                 "**Chain-alone ceiling**: the same transaction mix — claim, submit and finalize for each of N \
-                 posted jobs — from a bare alloy loop: pre-signed with a local nonce counter, then {} (the \
-                 accounts side by side), one phase after the other; only sending and mining is timed (the posts \
+                 posted jobs — from a bare alloy loop: pre-signed with a local nonce counter, then {}, the \
+                 accounts side by side, one phase after the other; only sending and mining is timed (the posts \
                  before and a 2 s time jump before the finalizations are not).\n",
                 self.sending()
             );

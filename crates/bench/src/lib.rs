@@ -93,7 +93,8 @@ pub struct Plan {
     pub command: String,
     /// Sample anvil and the workers with `perf` during each end-to-end run.
     pub profile: bool,
-    /// The most transactions each of the bench's senders (the poster, the ceiling's accounts) keeps unmined.
+    /// The most transactions each of the bench's senders (the poster, the ceiling's accounts) keeps unmined
+    /// (0: no limit).
     pub in_flight: usize,
 }
 

@@ -49,8 +49,9 @@ struct Args {
     #[arg(long, default_value = "v8", value_parser = ["v8", "quickjs"])]
     engine: String,
     /// The most transactions each of the bench's own senders (the poster, the ceiling's accounts) keeps sent
-    /// and not yet mined.
-    #[arg(long, default_value_t = 64)]
+    /// and not yet mined; 0: no limit, all sent at once (the default: anvil mined 10–20 % more per second
+    /// that way than with 256 in flight per account, at 1,000 jobs).
+    #[arg(long, default_value_t = 0)]
     in_flight: usize,
     /// Criterion's output directory.
     #[arg(long, default_value = "target/criterion")]

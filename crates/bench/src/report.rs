@@ -48,8 +48,7 @@ pub struct Report {
     pub ceiling_failures: Vec<String>,
     /// Whether `perf` is installed (`jsjob-bench --profile` uses it).
     pub perf_available: bool,
-    /// The most transactions each of the bench's senders kept unmined (0: reports from before the window,
-    /// which sent everything at once).
+    /// The most transactions each of the bench's senders kept unmined (0: no limit, all sent at once).
     #[serde(default)]
     pub in_flight: usize,
     /// Later runs whose rows were added to this report (`jsjob-bench --add`), in order.
@@ -306,7 +305,7 @@ impl Report {
     /// How the bench's own senders sent their pre-signed transactions.
     fn sending(&self) -> String {
         match self.in_flight {
-            0 => "sent together, each account's in nonce order".into(),
+            0 => "sent together, each account's in nonce order (any the pool lost are sent again)".into(),
             n => format!(
                 "sent in nonce order as fast as anvil mines them (at most {n} of each account unmined at a time; \
                  any the pool lost are sent again)"

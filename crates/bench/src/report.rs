@@ -205,7 +205,9 @@ impl Report {
             "`cargo bench -p jsjob-exec --bench engines` (criterion, medians): each engine as the agent runs it, \
              next to its bare self measured in the same run — a bare `deno run` of the job with a two-line \
              driver, and bare QuickJS (a fresh runtime evaluating the job). Ratio = the agent's way / bare; \
-             below 1 is faster than bare.\n"
+             below 1 is faster than bare. `pooled` runs each job after a pause (the pool refilled), \
+             `back_to_back` without one; `bare_quickjs_paused` is bare QuickJS after the same pause as \
+             QuickJS's pooled job, so a pooled job's overhead after a pause is `pooled` − `bare_quickjs_paused`.\n"
         );
         for (group, cases) in &groups {
             let functions: BTreeSet<&str> = cases.values().flat_map(|f| f.keys().copied()).collect();

@@ -1,7 +1,8 @@
 //! Engines against their bare selves, measured in one run (`cargo bench -p jsjob-exec`):
 //!
 //! - per-job overhead of a trivial job: `v8` with its warm pool, and without, against a bare `deno run` of
-//!   the same code; `quickjs` with its warm pool against bare QuickJS (a fresh runtime in this process);
+//!   the same code; `quickjs` with its warm pool against bare QuickJS (a fresh runtime in this process),
+//!   back to back and after the same pause as the pooled job (`bare_quickjs_paused`);
 //! - fib(30), a 1 MB JSON transform and SHA-256 in JavaScript over 10 MiB: each engine against its bare
 //!   self (`deno run` of the job with a two-line driver; QuickJS evaluating it in this process).
 //!
@@ -165,6 +166,18 @@ fn pooled(
     total
 }
 
+/// Times `run` per call, sleeping `pause` before each (not timed).
+fn paused<T>(iters: u64, pause: Duration, mut run: impl FnMut() -> T) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        std::thread::sleep(pause);
+        let started = Instant::now();
+        std::hint::black_box(run());
+        total += started.elapsed();
+    }
+    total
+}
+
 fn benches(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let limits = Limits::default();
@@ -225,6 +238,13 @@ fn benches(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("pooled", name), |b| {
             b.iter_custom(|iters| pooled(&runtime, &quickjs, job(code, input), iters, Duration::from_millis(30)))
         });
+        if name == "trivial" {
+            // Bare QuickJS after the same pause: what the pause alone costs a job (cold caches), so that the
+            // pooled job's overhead after a pause is pooled − this, not pooled − a back-to-back bare job.
+            group.bench_function(BenchmarkId::new("bare_quickjs_paused", name), |b| {
+                b.iter_custom(|iters| paused(iters, Duration::from_millis(30), || bare_quickjs(code, input)))
+            });
+        }
         group.sampling_mode(SamplingMode::Auto).sample_size(10).measurement_time(Duration::from_secs(3));
         if name == "trivial" {
             group.bench_function(BenchmarkId::new("back_to_back", name), |b| {

@@ -1,10 +1,10 @@
 //! The market end to end on a local anvil, and the chain-alone ceiling.
 //!
 //! [`work`]: N jobs posted at once (pre-signed, sent together unless [`Market::in_flight`] limits them) to a
-//! fresh anvil where W real `jsjob worker` processes are waiting; the bench watches the agency's events every [`WATCH_POLL`] and notes when it
-//! first saw each job posted, submitted and closed. It reads each worker's peak RSS (`VmHWM`) and CPU
-//! time (its own and its reaped children's: the engines) from `/proc` before stopping it, and the
-//! per-phase breakdown from the workers' JSON logs.
+//! fresh anvil where W real `jsjob worker` processes are waiting; the bench watches the agency's events every
+//! [`WATCH_POLL`] and notes when it first saw each job posted, submitted and closed. It reads each worker's
+//! peak RSS (`VmHWM`) and CPU time (its own, and its children's: the engines) from `/proc` before stopping it,
+//! and the per-phase breakdown from the workers' JSON logs.
 //!
 //! [`ceiling`]: the same transaction mix (claim + submit + finalize per job) from a bare loop: every
 //! transaction pre-signed with a local nonce counter, sent together (or at most [`Market::in_flight`] unmined

@@ -11,7 +11,12 @@ use eyre::WrapErr;
 use jsjob_bench::{Plan, e2e::WorkerSettings};
 
 #[derive(Debug, Parser)]
-#[command(name = "jsjob-bench", about = "Measures the jsjob market and writes docs/BENCHMARKS.md")]
+// A flag given twice takes its last value: `scripts/bench.sh` passes defaults that the caller's own flags override.
+#[command(
+    name = "jsjob-bench",
+    about = "Measures the jsjob market and writes docs/BENCHMARKS.md",
+    args_override_self = true
+)]
 struct Args {
     /// Fewer, smaller end-to-end runs (10 and 100 jobs, 1 and 2 workers).
     #[arg(long)]

@@ -98,6 +98,12 @@ impl Report {
         }
         self.ceilings.extend(later.ceilings);
         self.ceiling_failures.extend(later.ceiling_failures);
+        if later.in_flight != self.in_flight {
+            rows.push(match later.in_flight {
+                0 => "its senders sending all at once".to_owned(),
+                n => format!("its senders keeping at most {n} transactions each unmined"),
+            });
+        }
         self.runs.sort_by_key(|r| (r.jobs, r.workers));
         self.ceilings.sort_by_key(|c| c.jobs);
         self.additions.push(Addition {

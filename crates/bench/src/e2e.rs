@@ -224,9 +224,10 @@ impl Market {
     /// transactions are mined (its mined nonce reached its last one). Returns how long that took.
     ///
     /// Each sender sends in nonce order, keeping at most [`Market::in_flight`] transactions sent and not yet
-    /// mined (0: all at once). A transaction the pool lost is noticed (the sender's mined nonce stands still
-    /// for [`RESEND_AFTER`]) and sent again with every later one: anvil once kept 7,163 of the 10,000-job run's
-    /// posts queued behind a nonce it had accepted and dropped.
+    /// mined (0: all at once). When the sender's mined nonce stands still for [`RESEND_AFTER`], every unmined
+    /// one is sent again, and after [`STALL_LIMIT`] the send fails naming the nonce. With 10,000 posts sent at
+    /// once, anvil accepted them all, then dropped a run of about 900 from its pool and did not take them back
+    /// when sent again (the same bytes): `bash scripts/bench.sh --growth` sends with a window for that reason.
     async fn send(&self, via: &DynProvider, signed: Signed) -> Result<Duration> {
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();

@@ -277,6 +277,8 @@ impl Lane {
         let raw = |nonce: u64| &self.raw[(nonce - self.first) as usize];
         let (mut mined, mut next) = (self.first, self.first);
         let (mut progress, mut resent) = (Instant::now(), Instant::now());
+        // What anvil last answered when the stuck transaction was sent again, for the error.
+        let mut answer = String::from("not sent again yet");
         while mined < end {
             let window = if in_flight == 0 { u64::MAX } else { in_flight as u64 };
             while next < end && next < mined.saturating_add(window) {
@@ -292,14 +294,21 @@ impl Lane {
                 (mined, progress, resent) = (now.min(end), Instant::now(), Instant::now());
             } else if progress.elapsed() > STALL_LIMIT {
                 return Err(Error::Run(format!(
-                    "{from}'s transactions stopped being mined at nonce {mined} (sent up to {next}) for {} s",
+                    "{from}'s transactions stopped being mined at nonce {mined} (sent up to {next}) for {} s; sent \
+                     again, it got: {answer}",
                     STALL_LIMIT.as_secs()
                 )));
             } else if resent.elapsed() > RESEND_AFTER {
                 // The pool lost some (anvil can accept a transaction and not keep it): send the unmined
                 // again. One the pool still has is refused as known, which changes nothing.
                 for nonce in mined..next {
-                    let _refused_if_known = via.send_raw_transaction(raw(nonce)).await;
+                    let sent = via.send_raw_transaction(raw(nonce)).await;
+                    if nonce == mined {
+                        answer = match sent {
+                            Ok(pending) => format!("accepted as {}", pending.tx_hash()),
+                            Err(error) => error.to_string(),
+                        };
+                    }
                 }
                 resent = Instant::now();
             }

@@ -279,8 +279,8 @@ impl Lane {
         let (mut progress, mut resent) = (Instant::now(), Instant::now());
         // What anvil last answered when the stuck transaction was sent again, for the error.
         let mut answer = String::from("not sent again yet");
+        let window = if in_flight == 0 { u64::MAX } else { in_flight as u64 };
         while mined < end {
-            let window = if in_flight == 0 { u64::MAX } else { in_flight as u64 };
             while next < end && next < mined.saturating_add(window) {
                 // Mined-ness is read from the sender's nonce, not per transaction.
                 let _pending =

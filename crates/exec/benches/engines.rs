@@ -147,7 +147,8 @@ fn job<'a>(code: &'a str, input: &'a str) -> JobInput<'a> {
     JobInput { code: code.as_bytes(), input: input.as_bytes(), options: None, seed: Seed([7; 32]) }
 }
 
-/// Times `engine.run` per job, letting the pool refill for `settle` between jobs (not timed).
+/// Times `engine.run` per job, letting the pool refill for `settle` between jobs (not timed). The pause is
+/// spent in the runtime, so that the sandbox's own tasks (the refill) run meanwhile.
 fn pooled(
     runtime: &tokio::runtime::Runtime,
     engine: &Sandbox,
@@ -155,22 +156,18 @@ fn pooled(
     iters: u64,
     settle: Duration,
 ) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        runtime.block_on(async { tokio::time::sleep(settle).await });
-        let started = Instant::now();
-        let output = runtime.block_on(engine.run(job)).expect("the job runs");
-        total += started.elapsed();
-        std::hint::black_box(output);
-    }
-    total
+    timed(
+        iters,
+        || runtime.block_on(async { tokio::time::sleep(settle).await }),
+        || runtime.block_on(engine.run(job)).expect("the job runs"),
+    )
 }
 
-/// Times `run` per call, sleeping `pause` before each (not timed).
-fn paused<T>(iters: u64, pause: Duration, mut run: impl FnMut() -> T) -> Duration {
+/// Times `run` per call, after `pause` (not timed) before each.
+fn timed<T>(iters: u64, mut pause: impl FnMut(), mut run: impl FnMut() -> T) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
-        std::thread::sleep(pause);
+        pause();
         let started = Instant::now();
         std::hint::black_box(run());
         total += started.elapsed();
@@ -242,7 +239,8 @@ fn benches(c: &mut Criterion) {
             // Bare QuickJS after the same pause: what the pause alone costs a job (cold caches), so that the
             // pooled job's overhead after a pause is pooled − this, not pooled − a back-to-back bare job.
             group.bench_function(BenchmarkId::new("bare_quickjs_paused", name), |b| {
-                b.iter_custom(|iters| paused(iters, Duration::from_millis(30), || bare_quickjs(code, input)))
+                let pause = || std::thread::sleep(Duration::from_millis(30));
+                b.iter_custom(|iters| timed(iters, pause, || bare_quickjs(code, input)))
             });
         }
         group.sampling_mode(SamplingMode::Auto).sample_size(10).measurement_time(Duration::from_secs(3));

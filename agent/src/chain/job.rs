@@ -230,7 +230,23 @@ fn event_name(event: &JobAgencyEvents) -> &'static str {
     }
 }
 
-/// Applies one event to the jobs seen so far, as the contract applied the call that emitted it.
+/// The job an event is about (`None` for a withdrawal: it is about an account).
+pub fn job_of(event: &JobAgencyEvents) -> Option<U256> {
+    match event {
+        JobAgencyEvents::JobPosted(e) => Some(e.jobId),
+        JobAgencyEvents::Withdrawn(_) => None,
+        JobAgencyEvents::JobClaimed(e) => Some(e.jobId),
+        JobAgencyEvents::ResultSubmitted(e) => Some(e.jobId),
+        JobAgencyEvents::JobChallenged(e) => Some(e.jobId),
+        JobAgencyEvents::ChallengeRevealed(e) => Some(e.jobId),
+        JobAgencyEvents::ClaimExpired(e) => Some(e.jobId),
+        JobAgencyEvents::AuditDrawn(e) => Some(e.jobId),
+        JobAgencyEvents::JobClosed(e) => Some(e.jobId),
+    }
+}
+
+/// Applies one event to the jobs seen so far, as the contract applied the call that emitted it. It reads and
+/// changes only the entry of the event's job ([`job_of`]).
 pub fn apply(jobs: &mut BTreeMap<U256, JobView>, event: &JobAgencyEvents) -> Result<()> {
     let job_id = match event {
         JobAgencyEvents::JobPosted(JobAgency::JobPosted { jobId, poster, spec }) => {
@@ -248,14 +264,10 @@ pub fn apply(jobs: &mut BTreeMap<U256, JobView>, event: &JobAgencyEvents) -> Res
             jobs.insert(*jobId, view);
             return Ok(());
         }
-        JobAgencyEvents::Withdrawn(_) => return Ok(()),
-        JobAgencyEvents::JobClaimed(e) => e.jobId,
-        JobAgencyEvents::ResultSubmitted(e) => e.jobId,
-        JobAgencyEvents::JobChallenged(e) => e.jobId,
-        JobAgencyEvents::ChallengeRevealed(e) => e.jobId,
-        JobAgencyEvents::ClaimExpired(e) => e.jobId,
-        JobAgencyEvents::AuditDrawn(e) => e.jobId,
-        JobAgencyEvents::JobClosed(e) => e.jobId,
+        other => match job_of(other) {
+            Some(job_id) => job_id,
+            None => return Ok(()),
+        },
     };
     let name = event_name(event);
     let view = jobs.get_mut(&job_id).ok_or(Error::UnknownJob { job_id, event: name })?;

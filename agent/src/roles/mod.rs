@@ -18,7 +18,12 @@ pub mod seams;
 pub mod verifier;
 pub mod worker;
 
-use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+    sync::Arc,
+    time::Duration,
+};
 
 use alloy::{
     network::EthereumWallet,
@@ -410,8 +415,10 @@ impl Watcher {
         Ok(())
     }
 
-    /// Reads every new confirmed block (undoing reorgs), storing the events with the cursor.
-    pub async fn sync(&mut self, provider: &DynProvider, state: &State) -> Result<()> {
+    /// Reads every new confirmed block (undoing reorgs), storing the events with the cursor. Adds the jobs that
+    /// changed to `changed`, also when it fails part-way (after a reorg: every job known before or after it; a
+    /// job gone with the reorg is no longer in [`Watcher::jobs`]).
+    pub async fn sync(&mut self, provider: &DynProvider, state: &State, changed: &mut BTreeSet<U256>) -> Result<()> {
         loop {
             let (step, head) = watch::step_at(provider, &self.source, &state.checkpoints()?).await?;
             self.head = Some(head);
@@ -419,13 +426,21 @@ impl Watcher {
                 watch::Step::Idle => return Ok(()),
                 watch::Step::Advance { logs, to } => {
                     let caught_up = to.block.saturating_add(self.source.confirmations) >= head.block;
-                    // Apply first, then store: a log that does not fold is not stored, and the cursor stays.
-                    let mut jobs = self.jobs.clone();
-                    for log in &logs {
-                        job::apply(&mut jobs, &log.event()?).map_err(chain::Error::from)?;
+                    let events = logs.iter().map(watch::AgencyLog::event).collect::<chain::Result<Vec<_>>>()?;
+                    // Fold into copies of the jobs the events are about, then store, then keep the copies: a log
+                    // that does not fold changes nothing, is not stored, and the cursor stays.
+                    let mut touched = BTreeMap::new();
+                    for id in events.iter().filter_map(job::job_of) {
+                        if let Some(view) = self.jobs.get(&id) {
+                            touched.entry(id).or_insert_with(|| view.clone());
+                        }
+                    }
+                    for event in &events {
+                        job::apply(&mut touched, event).map_err(chain::Error::from)?;
                     }
                     state.advance(&logs, to)?;
-                    self.jobs = jobs;
+                    changed.extend(touched.keys().copied());
+                    self.jobs.extend(touched);
                     tracing::debug!(block = to.block, logs = logs.len(), "events read");
                     // Read up to what the head allowed: the next poll looks again (one call fewer now).
                     if caught_up {
@@ -434,7 +449,9 @@ impl Watcher {
                 }
                 watch::Step::Reorg { to } => {
                     state.roll_back(to)?;
+                    changed.extend(self.jobs.keys().copied());
                     self.refold(state)?;
+                    changed.extend(self.jobs.keys().copied());
                 }
             }
         }

@@ -112,7 +112,8 @@ impl Verifier {
         running: &mut HashMap<U256, JoinHandle<()>>,
         withdraw_above: U256,
     ) -> Result<()> {
-        watcher.sync(&self.session.provider, &self.state).await?;
+        // Every job is looked at each round: what changed is not needed.
+        watcher.sync(&self.session.provider, &self.state, &mut Default::default()).await?;
         running.retain(|_, task| !task.is_finished());
         let jobs: BTreeMap<U256, JobView> = watcher.jobs().clone();
         for view in jobs.into_values() {

@@ -1,7 +1,9 @@
 //! `jsjob worker`: watches the agency and works jobs for pay.
 //!
-//! Each poll it reads the new confirmed events (undoing reorgs), then looks at every live job and takes
-//! the next step, as the database and the chain together say:
+//! Each poll it reads the new confirmed events (undoing reorgs), then looks at the jobs they changed and at
+//! its own jobs, then at the open jobs in its order while it has a free slot (a round costs what changed
+//! and what the worker holds, not every job it knows), and takes the next step, as the database and the
+//! chain together say:
 //!
 //! | chain says | database says | the worker |
 //! |---|---|---|
@@ -22,7 +24,7 @@
 //! worker claimed while this one was fetching it is dropped before its claim is simulated.
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{BTreeMap, BTreeSet, HashMap, HashSet},
     future::Future,
     sync::{Arc, RwLock},
     time::{Duration, SystemTime, UNIX_EPOCH},
@@ -133,15 +135,48 @@ struct Ctx {
     engines: Engines,
     me: Address,
     max_input: u64,
-    /// The jobs as the last poll read them.
-    jobs: RwLock<Arc<BTreeMap<U256, JobView>>>,
+    /// The jobs the last poll saw open.
+    open: RwLock<HashSet<U256>>,
 }
 
 impl Ctx {
     /// Whether the last poll still saw job `id` open (another worker's claim shows there first).
     fn still_open(&self, id: U256) -> bool {
-        let jobs = self.jobs.read().unwrap_or_else(|poisoned| poisoned.into_inner());
-        jobs.get(&id).is_some_and(|view| view.status() == Status::Open)
+        self.open.read().unwrap_or_else(|poisoned| poisoned.into_inner()).contains(&id)
+    }
+}
+
+/// The jobs a round looks at beyond those that changed, kept up to date from what each poll changed: a round
+/// costs what changed and what the worker holds, not every job it knows.
+#[derive(Debug, Default)]
+struct Book {
+    /// The open jobs, in this worker's order ([`turn`]).
+    open: BTreeMap<B256, U256>,
+    /// The jobs claimed by this worker and not closed.
+    mine: BTreeSet<U256>,
+}
+
+impl Book {
+    /// Files each job of `changed` as [`Watcher::jobs`] now has it (a job no longer there is dropped), and
+    /// keeps `ctx`'s open set the same.
+    fn update(&mut self, ctx: &Ctx, jobs: &BTreeMap<U256, JobView>, changed: &BTreeSet<U256>) {
+        let mut open = ctx.open.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for &id in changed {
+            let view = jobs.get(&id);
+            let turn = turn(ctx.me, id);
+            if view.is_some_and(|view| view.status() == Status::Open) {
+                self.open.insert(turn, id);
+                open.insert(id);
+            } else {
+                self.open.remove(&turn);
+                open.remove(&id);
+            }
+            if view.is_some_and(|view| view.record.worker == ctx.me && view.outcome.is_none()) {
+                self.mine.insert(id);
+            } else {
+                self.mine.remove(&id);
+            }
+        }
     }
 }
 
@@ -178,15 +213,18 @@ pub async fn run(session: Arc<Session>, stop: impl Future<Output = ()>) -> Resul
     let poll = Duration::from_millis(session.config.chain.poll_interval_ms);
     let max_jobs = session.config.worker.max_jobs;
     let max_input = session.config.worker.max_input_bytes;
-    let ctx = Arc::new(Ctx { session, state, engines, me, max_input, jobs: RwLock::default() });
+    let ctx = Arc::new(Ctx { session, state, engines, me, max_input, open: RwLock::default() });
     tracing::info!(account = %me, agency = %ctx.session.deployment.job_agency, engines = ?ctx.engines, "worker started");
     let mut watcher = Watcher::new(ctx.session.source(), &ctx.state)?;
     let mut running: HashMap<U256, JoinHandle<()>> = HashMap::new();
-    let mut closed = HashSet::new();
+    let mut book = Book::default();
+    // The first round looks at every job the stored events give (a restart resumes them).
+    let mut unseen: BTreeSet<U256> = watcher.jobs().keys().copied().collect();
     let mut credit = CreditCheck::default();
     tokio::pin!(stop);
     loop {
-        let tasks = Tasks { running: &mut running, closed: &mut closed, max_jobs, credit: &mut credit };
+        let tasks =
+            Tasks { running: &mut running, book: &mut book, unseen: &mut unseen, max_jobs, credit: &mut credit };
         if let Err(error) = tick(&ctx, &policy, &mut watcher, tasks, withdraw_above).await {
             tracing::warn!(%error, "poll failed; retrying");
         }
@@ -202,11 +240,12 @@ pub async fn run(session: Arc<Session>, stop: impl Future<Output = ()>) -> Resul
     Ok(())
 }
 
-/// The worker's tasks: the jobs being worked, the closed jobs already recorded (not looked at again), and
-/// when the credit was last read.
+/// The worker's tasks: the jobs being worked, the jobs it looks at ([`Book`]), the jobs no round has
+/// looked at yet, and when the credit was last read.
 struct Tasks<'a> {
     running: &'a mut HashMap<U256, JoinHandle<()>>,
-    closed: &'a mut HashSet<U256>,
+    book: &'a mut Book,
+    unseen: &'a mut BTreeSet<U256>,
     max_jobs: usize,
     credit: &'a mut CreditCheck,
 }
@@ -242,10 +281,9 @@ async fn tick(
     tasks: Tasks<'_>,
     withdraw_above: U256,
 ) -> Result<()> {
-    let Tasks { running, closed, max_jobs, credit } = tasks;
-    let closed_before = closed.len();
-    watcher.sync(&ctx.session.provider, &ctx.state).await?;
-    running.retain(|_, task| !task.is_finished());
+    let Tasks { running, book, unseen, max_jobs, credit } = tasks;
+    // What a failed round had already read stays in `unseen` for the next one.
+    watcher.sync(&ctx.session.provider, &ctx.state, unseen).await?;
     // The head the watcher just read gives the chain's time (no call of its own).
     let now = match watcher.chain_time() {
         Some(now) => now,
@@ -254,50 +292,69 @@ async fn tick(
     // The fees the worker's own transactions use (cached for all of them), so a round asks the node at most
     // once per `FEES_FRESH`.
     let gas_price = ctx.session.agency.max_fee_per_gas().await?;
+    // Nothing below fails the round: a job that cannot be looked at is logged and looked at again next round.
+    let changed = std::mem::take(unseen);
+    let jobs = watcher.jobs();
+    book.update(ctx, jobs, &changed);
+    running.retain(|_, task| !task.is_finished());
     // What the account can still lock this round, read when the round first has a job to take.
     let mut funds = None;
-    let jobs = Arc::new(watcher.jobs().clone());
-    *ctx.jobs.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::clone(&jobs);
-    // A closed job's payout is recorded the first time it is seen closed; after that it needs no look.
-    let mut order: Vec<(B256, &JobView)> = jobs
-        .values()
-        .filter(|view| view.outcome.is_none() || !closed.contains(&view.id))
-        .map(|view| (turn(ctx.me, view.id), view))
-        .collect();
-    order.sort_unstable_by_key(|(turn, _)| *turn);
-    for (_, view) in order {
-        let id = view.id;
-        if running.contains_key(&id) {
-            continue;
+    // First what changed and the worker's own jobs (nothing taken yet, so that jobs are taken in the worker's
+    // order below), then the open jobs in that order while a slot is free.
+    let mut first: Vec<(B256, U256)> = changed.iter().chain(&book.mine).map(|&id| (turn(ctx.me, id), id)).collect();
+    first.sort_unstable();
+    first.dedup();
+    let mut closed_now = false;
+    for (_, id) in first {
+        let Some(view) = jobs.get(&id) else { continue };
+        closed_now |= view.outcome.is_some() && changed.contains(&id);
+        let budget = Budget { gas_price, free: false, funds: &mut funds };
+        if let Err(error) = look(ctx, policy, view, now, budget, running).await {
+            tracing::warn!(job = %short(id), %error, "cannot look at the job");
+            unseen.insert(id);
         }
-        let view = view.clone();
-        let budget = Budget { gas_price, free: running.len() < max_jobs, funds: &mut funds };
-        let action = match next(ctx, policy, &view, now, budget).await {
-            Ok(action) => {
-                if view.outcome.is_some() {
-                    closed.insert(id);
-                }
-                action
-            }
-            Err(error) => {
-                tracing::warn!(job = %short(id), %error, "cannot look at the job");
-                continue;
-            }
-        };
-        let ctx = Arc::clone(ctx);
-        let task = match action {
-            Next::Nothing => continue,
-            Next::Take => tokio::spawn(async move { report(id, take(&ctx, view).await) }),
-            Next::Complete => tokio::spawn(async move { report(id, complete(&ctx, view, None).await) }),
-            Next::Finalize => tokio::spawn(async move { report(id, finalize(&ctx, view).await) }),
-        };
-        running.insert(id, task);
     }
-    credit.closed_since |= closed.len() > closed_before;
+    for &id in book.open.values() {
+        if running.len() >= max_jobs {
+            break;
+        }
+        let Some(view) = jobs.get(&id) else { continue };
+        let budget = Budget { gas_price, free: true, funds: &mut funds };
+        if let Err(error) = look(ctx, policy, view, now, budget, running).await {
+            tracing::warn!(job = %short(id), %error, "cannot look at the job");
+            unseen.insert(id);
+        }
+    }
+    credit.closed_since |= closed_now;
     if credit.due() {
         ctx.session.withdraw_above(Some(&ctx.state), withdraw_above).await?;
         *credit = CreditCheck { last: Some(tokio::time::Instant::now()), closed_since: false };
     }
+    Ok(())
+}
+
+/// Takes the worker's next step on `view` in a task of its own, unless one is already running for it.
+async fn look(
+    ctx: &Arc<Ctx>,
+    policy: &Policy,
+    view: &JobView,
+    now: u64,
+    budget: Budget<'_>,
+    running: &mut HashMap<U256, JoinHandle<()>>,
+) -> Result<()> {
+    let id = view.id;
+    if running.contains_key(&id) {
+        return Ok(());
+    }
+    let action = next(ctx, policy, view, now, budget).await?;
+    let (ctx, view) = (Arc::clone(ctx), view.clone());
+    let task = match action {
+        Next::Nothing => return Ok(()),
+        Next::Take => tokio::spawn(async move { report(id, take(&ctx, view).await) }),
+        Next::Complete => tokio::spawn(async move { report(id, complete(&ctx, view, None).await) }),
+        Next::Finalize => tokio::spawn(async move { report(id, finalize(&ctx, view).await) }),
+    };
+    running.insert(id, task);
     Ok(())
 }
 

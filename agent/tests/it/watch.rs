@@ -34,13 +34,17 @@ async fn confirmations_hold_back_fresh_blocks_and_a_replaced_block_is_rolled_bac
     let mut watcher = Watcher::new(source, &state).expect("watcher");
 
     let id = net.post(DEMO_CODE, DEMO_INPUT, &[]).await;
-    watcher.sync(&net.provider, &state).await.expect("sync");
+    let mut changed = std::collections::BTreeSet::new();
+    watcher.sync(&net.provider, &state, &mut changed).await.expect("sync");
     assert!(!watcher.jobs().contains_key(&id), "a block with fewer than 2 on top was read");
+    assert!(changed.is_empty(), "{changed:?} changed before anything was read");
     for _ in 0..4 {
         mine(&net).await;
     }
-    watcher.sync(&net.provider, &state).await.expect("sync");
+    watcher.sync(&net.provider, &state, &mut changed).await.expect("sync");
     assert_eq!(watcher.jobs().get(&id).map(|view| view.status()), Some(Status::Open));
+    assert_eq!(changed, [id].into(), "the post is what changed");
+    changed.clear();
     let head = net.provider.get_block_number().await.expect("head");
     assert_eq!(state.checkpoints().expect("read")[0].block, head - 2, "read up to head - confirmations");
 
@@ -56,7 +60,8 @@ async fn confirmations_hold_back_fresh_blocks_and_a_replaced_block_is_rolled_bac
     let step = watch::step(&net.provider, &source, &checkpoints).await.expect("step");
     let Step::Reorg { to } = step else { panic!("the replaced block went unnoticed: {step:?}") };
     assert!(to.is_none_or(|to| to.block < newest.block), "rolled back to {to:?}");
-    watcher.sync(&net.provider, &state).await.expect("sync after the reorg");
+    watcher.sync(&net.provider, &state, &mut changed).await.expect("sync after the reorg");
+    assert!(changed.contains(&id), "a reorg changes every job known: {changed:?}");
     let after = state.checkpoints().expect("read")[0];
     let hash = net.provider.get_block_by_number(after.block.into()).await.expect("block").expect("exists").header.hash;
     assert_eq!(after.hash, hash, "the cursor is on the new chain");

@@ -13,8 +13,10 @@
 //!    and sends; a transport failure is retried with the *same* signed bytes (resending is idempotent: the
 //!    node answers "already known" or the receipt exists);
 //! 4. waits for the receipt, riding out transport failures; a transaction the node dropped from its pool
-//!    is sent again, the same bytes; a mined transaction that failed is replayed as a call on its block's
-//!    state to name the custom error.
+//!    is sent again, the same bytes; one the node holds but leaves unmined while it is next in line (priced
+//!    under the base fee, or lost track of by anvil's pool) is replaced after [`TxSettings::replace_after`]:
+//!    the same call and nonce at fees an eighth higher, whichever of them is mined counting; a mined
+//!    transaction that failed is replayed as a call on its block's state to name the custom error.
 //!
 //! So several tasks of one agent send from one key side by side: they simulate, price and wait together,
 //! and queue only for the nonce and the send (one round trip each).
@@ -62,6 +64,9 @@ pub const FEES_FRESH: Duration = Duration::from_secs(1);
 /// How often a waiting send asks for its receipt itself and checks that the node still holds it, besides
 /// the shared poller.
 pub const RECHECK: Duration = Duration::from_secs(1);
+/// The default [`TxSettings::replace_after`]: about a block on mainnet; on anvil, far longer than any
+/// transaction next in line takes unless anvil lost track of it.
+pub const REPLACE_AFTER: Duration = Duration::from_secs(12);
 
 /// How many blocks the receipt poller reads at most in one round (it starts at the head when it starts,
 /// and each waiter's own rechecks cover anything older).
@@ -130,6 +135,9 @@ pub struct TxSettings {
     pub receipt_timeout: Duration,
     /// Pause between the shared receipt poller's looks at the head block.
     pub receipt_poll: Duration,
+    /// How long a transaction may wait unmined in the node's pool while it is next in line (its sender's
+    /// mined count is its nonce) before the same call, same nonce, is sent again at higher fees.
+    pub replace_after: Duration,
 }
 
 impl Default for TxSettings {
@@ -140,6 +148,7 @@ impl Default for TxSettings {
             max_fee_per_gas: None,
             receipt_timeout: super::RECEIPT_TIMEOUT,
             receipt_poll: Duration::from_millis(20),
+            replace_after: REPLACE_AFTER,
         }
     }
 }
@@ -192,6 +201,8 @@ struct Signed {
     raw: Vec<u8>,
     nonce: u64,
     from: Address,
+    /// Transactions this one replaced (same nonce, lower fees): any of them may still be the one mined.
+    replaced: Vec<B256>,
     _in_flight: InFlight,
 }
 
@@ -237,9 +248,9 @@ impl Transactions {
         tx.set_max_priority_fee_per_gas(fees.priority);
         tx.set_chain_id(self.chain_id);
 
-        let signed = self.sign_and_send(action, from, &mut tx).await?;
+        let mut signed = self.sign_and_send(action, from, &mut tx).await?;
         tracing::debug!(action, hash = %signed.hash, %from, nonce = signed.nonce, "sent");
-        let receipt = self.receipt(action, &signed).await?;
+        let receipt = self.receipt(action, &mut signed, &mut tx).await?;
         drop(signed);
         if !receipt.status() {
             // Replay the call on the state its block left: a transaction that passed simulation and failed
@@ -336,7 +347,7 @@ impl Transactions {
             }
             *next = Some(nonce + 1);
             key.in_flight.fetch_add(1, Ordering::SeqCst);
-            return Ok(Signed { hash, raw, nonce, from, _in_flight: InFlight(Arc::clone(&key)) });
+            return Ok(Signed { hash, raw, nonce, from, replaced: Vec::new(), _in_flight: InFlight(Arc::clone(&key)) });
         }
     }
 
@@ -364,32 +375,102 @@ impl Transactions {
     }
 
     /// Waits for the receipt until [`TxSettings::receipt_timeout`]: asks once at once, then waits on the
-    /// shared poller, asking itself every [`RECHECK`] and sending the same bytes again if the node no longer
-    /// holds the transaction.
-    async fn receipt(&self, action: &'static str, signed: &Signed) -> Result<TransactionReceipt> {
-        let hash = signed.hash;
+    /// shared poller, asking itself every [`RECHECK`] (for every transaction `signed` replaced too), sending
+    /// the same bytes again if the node no longer holds the transaction, and replacing it ([`Self::replace`],
+    /// `tx` then holds the new fees) once it has been next in line for [`TxSettings::replace_after`].
+    async fn receipt(
+        &self,
+        action: &'static str,
+        signed: &mut Signed,
+        tx: &mut TransactionRequest,
+    ) -> Result<TransactionReceipt> {
         let deadline = Instant::now() + self.settings.receipt_timeout;
-        let mut waiter = Receipts::wait(&self.receipts, hash, &self.provider, self.settings.receipt_poll);
+        let mut waiter = Receipts::wait(&self.receipts, signed.hash, &self.provider, self.settings.receipt_poll);
         let mut first = true;
+        // Since when the transaction is known to be next in line and unmined.
+        let mut next_since = None;
         loop {
-            if let Some(receipt) = self.receipt_now(action, hash).await? {
-                return Ok(receipt);
+            for hash in std::iter::once(signed.hash).chain(signed.replaced.clone()) {
+                if let Some(receipt) = self.receipt_now(action, hash).await? {
+                    return Ok(receipt);
+                }
             }
             if !first {
                 self.resend_if_dropped(action, signed).await?;
+                let next_in_line = self
+                    .provider
+                    .get_transaction_count(signed.from)
+                    .latest()
+                    .await
+                    .is_ok_and(|mined| mined == signed.nonce);
+                next_since = if next_in_line { next_since.or(Some(Instant::now())) } else { None };
+                if next_since.is_some_and(|since| since.elapsed() >= self.settings.replace_after)
+                    && self.replace(action, signed, tx).await?
+                {
+                    waiter = Receipts::wait(&self.receipts, signed.hash, &self.provider, self.settings.receipt_poll);
+                    next_since = None;
+                }
             }
             first = false;
             let now = Instant::now();
             if now >= deadline {
-                return Err(Error::NoReceipt { action, hash, waited: self.settings.receipt_timeout });
+                return Err(Error::NoReceipt { action, hash: signed.hash, waited: self.settings.receipt_timeout });
             }
             match tokio::time::timeout(RECHECK.min(deadline - now), &mut waiter.receipt).await {
                 Ok(Ok(receipt)) => return Ok(receipt),
                 // The poller let go of this waiter (it cannot, short of a panic): wait on a new one.
-                Ok(Err(_)) => waiter = Receipts::wait(&self.receipts, hash, &self.provider, self.settings.receipt_poll),
+                Ok(Err(_)) => {
+                    waiter = Receipts::wait(&self.receipts, signed.hash, &self.provider, self.settings.receipt_poll)
+                }
                 Err(_elapsed) => {}
             }
         }
+    }
+
+    /// Sends `tx` again with `signed`'s nonce and fees raised by an eighth (or to the node's current ones,
+    /// if higher; node pools take a replacement only at 10 % more), and makes `signed` the new transaction.
+    /// For one the node holds but does not mine: priced below the base fee, or (anvil, loaded) one its pool
+    /// keeps waiting for a transaction already mined. Returns whether it was replaced: not at the fee cap,
+    /// nor when the node refuses (the old one may have just been mined; the next look finds its receipt).
+    async fn replace(&self, action: &'static str, signed: &mut Signed, tx: &mut TransactionRequest) -> Result<bool> {
+        let now = self.fees(action).await?;
+        let raise = |old: Option<u128>| old.map_or(0, |old| old.saturating_add(old / 8).saturating_add(1));
+        let mut max_fee = raise(tx.max_fee_per_gas).max(now.max_fee);
+        if let Some(cap) = self.settings.max_fee_per_gas {
+            if tx.max_fee_per_gas.is_some_and(|old| old >= cap) {
+                tracing::warn!(action, hash = %signed.hash, nonce = signed.nonce, "the transaction is not being mined and is at the fee cap: waiting");
+                return Ok(false);
+            }
+            max_fee = max_fee.min(cap);
+        }
+        let priority = raise(tx.max_priority_fee_per_gas).max(now.priority).min(max_fee);
+        let mut replacement = tx.clone();
+        replacement.set_nonce(signed.nonce);
+        replacement.set_max_fee_per_gas(max_fee);
+        replacement.set_max_priority_fee_per_gas(priority);
+        let envelope = replacement
+            .clone()
+            .build(&self.wallet)
+            .await
+            .map_err(|source| Error::Sign { action, reason: source.to_string() })?;
+        let (hash, raw) = (*envelope.tx_hash(), envelope.encoded_2718());
+        if let Err(error) = self.provider.send_raw_transaction(&raw).await {
+            tracing::warn!(action, hash = %signed.hash, nonce = signed.nonce, %error, "the node refused the replacement");
+            return Ok(false);
+        }
+        tracing::warn!(
+            action,
+            old = %signed.hash,
+            new = %hash,
+            nonce = signed.nonce,
+            max_fee,
+            "the transaction was next in line and not mined for {:?}: sent it again at higher fees",
+            self.settings.replace_after
+        );
+        signed.replaced.push(std::mem::replace(&mut signed.hash, hash));
+        signed.raw = raw;
+        *tx = replacement;
+        Ok(true)
     }
 
     /// Sends `signed` again if the node no longer holds it and has not mined it (it dropped it from its pool,

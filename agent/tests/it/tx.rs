@@ -178,3 +178,58 @@ async fn a_transaction_the_node_dropped_is_sent_again_and_leaves_no_gap() {
     );
     assert_eq!(reader.get_transaction_count(address(WORKER)).await.expect("count"), 3);
 }
+
+#[tokio::test]
+async fn a_transaction_next_in_line_and_not_mined_is_replaced_at_higher_fees() {
+    let tools = jsjob::tools::Toolchain::find(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let anvil = devnet::Anvil::spawn(&tools.anvil).await.unwrap_or_else(|error| panic!("{error}"));
+    let reader = chain::connect(anvil.endpoint().clone(), []);
+    let wallet = EthereumWallet::from(devnet::dev_signer(WORKER));
+    let settings = TxSettings { replace_after: Duration::from_secs(1), ..TxSettings::default() };
+    let transactions = Arc::new(Transactions::new(reader.clone(), wallet, 31337, settings));
+    // Nothing is mined until the test says so: the transfer waits next in line, as one anvil lost track of.
+    let _: () = reader.raw_request("evm_setAutomine".into(), (false,)).await.expect("automine off");
+    let send = tokio::spawn({
+        let transactions = Arc::clone(&transactions);
+        async move { transactions.send("transfer", transfer()).await }
+    });
+    let in_pool = || async {
+        let content: serde_json::Value = reader.raw_request("txpool_content".into(), ()).await.expect("txpool");
+        let mine = content["pending"].as_object().and_then(|by_sender| {
+            by_sender.iter().find(|(sender, _)| sender.eq_ignore_ascii_case(&address(WORKER).to_string()))
+        });
+        let pooled = &mine?.1["0"];
+        let fee = u128::from_str_radix(pooled["maxFeePerGas"].as_str()?.trim_start_matches("0x"), 16).ok()?;
+        Some((pooled["hash"].as_str()?.to_owned(), fee))
+    };
+    let deadline = tokio::time::Instant::now() + net::PATIENCE;
+    let (first, first_fee) = loop {
+        if let Some(pooled) = in_pool().await {
+            break pooled;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the transfer never reached the pool");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let second = loop {
+        match in_pool().await {
+            Some((hash, _)) if hash != first => break hash,
+            _ => {}
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the transfer was never replaced");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let _: String = reader.raw_request("evm_mine".into(), ()).await.expect("mine");
+    let receipt = send.await.expect("the send task").expect("the transfer lands");
+    assert_eq!(receipt.transaction_hash.to_string(), second, "the replacement is the one mined");
+    let known = |hash: &str| {
+        let reader = reader.clone();
+        let hash: alloy::primitives::B256 = hash.parse().expect("a hash");
+        async move { reader.get_transaction_by_hash(hash).await.expect("rpc") }
+    };
+    let mined = known(&second).await.expect("mined").max_fee_per_gas();
+    assert!(mined > first_fee + first_fee / 8, "max fee {mined} is not an eighth above the first's {first_fee}");
+    assert_eq!(nonces(&reader, &[receipt]).await, [0], "the same nonce");
+    assert!(known(&first).await.is_none(), "the replaced transaction is neither mined nor pooled");
+    assert_eq!(reader.get_transaction_count(address(WORKER)).await.expect("count"), 1);
+}

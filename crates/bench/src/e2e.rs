@@ -97,6 +97,8 @@ pub struct Market {
     /// The most transactions one sender of the bench (the poster, the ceiling's loop) keeps sent and not yet
     /// mined (0: no limit).
     pub in_flight: usize,
+    /// How many times a sender's transactions were taken out of anvil's pool and sent again ([`Lane::send`]).
+    resent: std::sync::atomic::AtomicUsize,
 }
 
 impl Market {
@@ -138,6 +140,7 @@ impl Market {
             chain_id,
             wallet,
             in_flight,
+            resent: Default::default(),
         })
     }
 
@@ -234,9 +237,9 @@ impl Market {
     /// transactions are mined (its mined nonce reached its last one). Returns how long that took.
     ///
     /// Each sender sends in nonce order, keeping at most [`Market::in_flight`] transactions sent and not yet
-    /// mined (0: all at once). When the sender's mined nonce stands still for [`RESEND_AFTER`], every unmined
-    /// one is sent again, and after [`STALL_LIMIT`] the send fails naming the nonce. (Under anvil's automine,
-    /// 10,000 posts sent at once stalled this way: see [`AnvilOptions::mine_back_to_back`].)
+    /// mined (0: all at once). When [`RESEND_AFTER_BLOCKS`] blocks pass without the sender's mined nonce
+    /// moving, its unmined transactions leave anvil's pool and are sent again (counted in
+    /// [`Market::resent`]); after [`STALL_LIMIT`] the send fails naming the nonce.
     async fn send(&self, via: &DynProvider, signed: Signed) -> Result<Duration> {
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
@@ -244,9 +247,16 @@ impl Market {
             tasks.spawn(lane.send(via.clone(), from, self.in_flight));
         }
         while let Some(joined) = tasks.join_next().await {
-            joined.map_err(|e| Error::Run(format!("a sending task failed: {e}")))??;
+            let resent = joined.map_err(|e| Error::Run(format!("a sending task failed: {e}")))??;
+            self.resent.fetch_add(resent, std::sync::atomic::Ordering::Relaxed);
         }
         Ok(started.elapsed())
+    }
+
+    /// How many times one of the bench's senders had its transactions taken out of anvil's pool and sent
+    /// again, so far: anvil had kept its next transaction without mining it.
+    pub fn resent(&self) -> usize {
+        self.resent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Signs and sends `txs` straight to anvil (the ceiling's bare loop); returns how long sending and mining
@@ -274,18 +284,24 @@ struct Lane {
 
 /// How often a sending lane reads its sender's mined nonce.
 const NONCE_POLL: Duration = Duration::from_millis(20);
-/// How long a sender's mined nonce may stand still, with transactions sent, before they are sent again.
-const RESEND_AFTER: Duration = Duration::from_secs(3);
+/// Blocks mined with none of a sender's sent transactions in them, after which they are taken as lost track of
+/// and sent again: the bench's miner puts every ready transaction in its next block.
+pub const RESEND_AFTER_BLOCKS: u64 = 3;
 /// How long a lane may go without any transaction mined before the bench gives up.
 const STALL_LIMIT: Duration = Duration::from_secs(120);
 
 impl Lane {
     /// Sends the lane keeping at most `in_flight` transactions unmined (0: no limit), until all are mined.
-    async fn send(self, via: DynProvider, from: Address, in_flight: usize) -> Result<()> {
+    /// Returns how many times its transactions were taken out of anvil's pool and sent again.
+    async fn send(self, via: DynProvider, from: Address, in_flight: usize) -> Result<usize> {
         let end = self.first + self.raw.len() as u64;
         let raw = |nonce: u64| &self.raw[(nonce - self.first) as usize];
         let (mut mined, mut next) = (self.first, self.first);
-        let (mut progress, mut resent) = (Instant::now(), Instant::now());
+        let mut progress = Instant::now();
+        let block = || async { via.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber")) };
+        // The block at the last progress (or send again): a ready transaction is in the next one or two.
+        let mut since = block().await?;
+        let mut resent = 0;
         // What anvil last answered when the stuck transaction was sent again, for the error.
         let mut answer = String::from("not sent again yet");
         let window = if in_flight == 0 { u64::MAX } else { in_flight as u64 };
@@ -300,14 +316,18 @@ impl Lane {
             let now =
                 via.get_transaction_count(from).latest().await.map_err(chain::Error::rpc("eth_getTransactionCount"))?;
             if now > mined {
-                (mined, progress, resent) = (now.min(end), Instant::now(), Instant::now());
-            } else if progress.elapsed() > STALL_LIMIT {
+                (mined, progress, since) = (now.min(end), Instant::now(), block().await?);
+                continue;
+            }
+            if progress.elapsed() > STALL_LIMIT {
                 return Err(Error::Run(format!(
                     "{from}'s transactions stopped being mined at nonce {mined} (sent up to {next}) for {} s; sent \
                      again, it got: {answer}",
                     STALL_LIMIT.as_secs()
                 )));
-            } else if resent.elapsed() > RESEND_AFTER {
+            }
+            let head = block().await?;
+            if head >= since + RESEND_AFTER_BLOCKS {
                 // anvil's pool can hold the next transaction and never mine it: one whose nonce was read
                 // before the previous one was mined, and added after that one left the pool, waits for it
                 // forever (anvil 1.7.1, `send_raw_transaction`: the pool's marker for the previous nonce is
@@ -326,10 +346,11 @@ impl Lane {
                         };
                     }
                 }
-                resent = Instant::now();
+                resent += 1;
+                since = block().await?;
             }
         }
-        Ok(())
+        Ok(resent)
     }
 }
 
@@ -356,6 +377,9 @@ fn v8() -> String {
 pub struct Run {
     /// Jobs posted.
     pub jobs: usize,
+    /// How many times the poster's transactions were sent again ([`Market::resent`]).
+    #[serde(default)]
+    pub poster_resent: usize,
     /// `jsjob worker` processes.
     pub workers: usize,
     /// When the last post was seen on chain.
@@ -506,7 +530,12 @@ pub async fn work(
         logs.push(std::fs::read_to_string(&agent.log).map_err(io(&agent.log))?);
     }
     let marks = LogMarks::parse(&logs);
-    Ok(Run { rpc: calls, profiles, ..summarise(t0, jobs, workers, &seen, &marks, &usages, anvil, worker_txs) })
+    Ok(Run {
+        rpc: calls,
+        profiles,
+        poster_resent: market.resent(),
+        ..summarise(t0, jobs, workers, &seen, &marks, &usages, anvil, worker_txs)
+    })
 }
 
 /// A provider without keys that talks to anvil through `counter`.
@@ -561,6 +590,7 @@ fn summarise(
     Run {
         jobs,
         workers,
+        poster_resent: 0,
         all_posted_s: seen.posted.values().map(since).fold(0.0, f64::max),
         all_submitted_s: last(&seen.submitted, jobs),
         all_final_s,
@@ -821,6 +851,9 @@ pub struct Ceiling {
     pub tx_per_s: f64,
     /// The same as jobs per second (three transactions a job).
     pub jobs_per_s: f64,
+    /// How many times a sender's transactions were sent again in the timed phases ([`Market::resent`]).
+    #[serde(default)]
+    pub resent: usize,
 }
 
 /// The agency's jobs once `count` of them satisfy `ready`, or as they are after [`EVENTS_PATIENCE`]: anvil's
@@ -856,6 +889,7 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
             market.contract().claim(view.id, view.record.clone()).from(worker(i)).value(bond).into_transaction_request()
         })
         .collect();
+    let resent_before = market.resent();
     let claim = market.sign_and_send(claims).await?;
     let claimed = jobs_when(market, jobs, |view| view.record.worker != Address::ZERO).await?;
     let unclaimed = claimed.iter().filter(|view| view.record.worker == Address::ZERO).count();
@@ -905,6 +939,7 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
         finalize_tx_per_s: rate(finalize),
         tx_per_s: (3 * jobs) as f64 / total,
         jobs_per_s: jobs as f64 / total,
+        resent: market.resent() - resent_before,
     })
 }
 

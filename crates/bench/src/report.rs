@@ -333,6 +333,31 @@ impl Report {
         }
     }
 
+    /// Where anvil's pool kept a bench sender's next transaction without mining it, if it did.
+    fn resent_note(&self) -> Option<String> {
+        let mut places: Vec<String> = self
+            .ceilings
+            .iter()
+            .filter(|c| c.resent > 0)
+            .map(|c| format!("the {}-job ceiling: {}", c.jobs, c.resent))
+            .collect();
+        places.extend(
+            self.runs
+                .iter()
+                .filter(|r| r.poster_resent > 0)
+                .map(|r| format!("the posts of N = {}, W = {}: {}", r.jobs, r.workers, r.poster_resent)),
+        );
+        (!places.is_empty()).then(|| {
+            format!(
+                "anvil's pool kept one of the bench's senders' next transaction without mining it ({}): each time, \
+                 after {} blocks without one of that sender's transactions, they were taken out of the pool and sent \
+                 again. The wait is in the figures.",
+                places.join("; "),
+                crate::e2e::RESEND_AFTER_BLOCKS
+            )
+        })
+    }
+
     fn ceiling_for(&self, jobs: usize) -> Option<&Ceiling> {
         self.ceilings.iter().find(|c| c.jobs == jobs)
     }
@@ -416,6 +441,9 @@ impl Report {
                 );
             }
             out.push('\n');
+        }
+        if let Some(note) = self.resent_note() {
+            let _ = writeln!(out, "{note}\n");
         }
         for failure in &self.ceiling_failures {
             let _ = writeln!(out, "Ceiling run failed: {failure}\n");
@@ -675,6 +703,14 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("| 4 | 1000 → 10000 |"), "the growth table pairs across the runs:\n{text}");
+        assert!(!text.contains("anvil's pool kept"), "nothing was sent again:\n{text}");
+        full.ceilings[2].resent = 2;
+        full.runs[0].poster_resent = 1;
+        let text = full.render();
+        assert!(
+            text.contains("(the 10000-job ceiling: 2; the posts of N = 100, W = 4: 1)"),
+            "where transactions were sent again:\n{text}"
+        );
     }
 
     #[test]

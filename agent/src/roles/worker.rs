@@ -309,9 +309,17 @@ async fn tick(
         let Some(view) = jobs.get(&id) else { continue };
         closed_now |= view.outcome.is_some() && changed.contains(&id);
         let budget = Budget { gas_price, free: false, funds: &mut funds };
-        if let Err(error) = look(ctx, policy, view, now, budget, running).await {
-            tracing::warn!(job = %short(id), %error, "cannot look at the job");
-            unseen.insert(id);
+        match look(ctx, policy, view, now, budget, running).await {
+            Ok(true) => {}
+            // A task still works on it: what changed is looked at once the task is done (a job that closed
+            // meanwhile is no longer the worker's nor open, and would not be looked at again).
+            Ok(false) => {
+                unseen.insert(id);
+            }
+            Err(error) => {
+                tracing::warn!(job = %short(id), %error, "cannot look at the job");
+                unseen.insert(id);
+            }
         }
     }
     for &id in book.open.values() {
@@ -322,7 +330,6 @@ async fn tick(
         let budget = Budget { gas_price, free: true, funds: &mut funds };
         if let Err(error) = look(ctx, policy, view, now, budget, running).await {
             tracing::warn!(job = %short(id), %error, "cannot look at the job");
-            unseen.insert(id);
         }
     }
     credit.closed_since |= closed_now;
@@ -333,7 +340,8 @@ async fn tick(
     Ok(())
 }
 
-/// Takes the worker's next step on `view` in a task of its own, unless one is already running for it.
+/// Takes the worker's next step on `view` in a task of its own, unless one is already running for it (then
+/// `false`).
 async fn look(
     ctx: &Arc<Ctx>,
     policy: &Policy,
@@ -341,21 +349,21 @@ async fn look(
     now: u64,
     budget: Budget<'_>,
     running: &mut HashMap<U256, JoinHandle<()>>,
-) -> Result<()> {
+) -> Result<bool> {
     let id = view.id;
     if running.contains_key(&id) {
-        return Ok(());
+        return Ok(false);
     }
     let action = next(ctx, policy, view, now, budget).await?;
     let (ctx, view) = (Arc::clone(ctx), view.clone());
     let task = match action {
-        Next::Nothing => return Ok(()),
+        Next::Nothing => return Ok(true),
         Next::Take => tokio::spawn(async move { report(id, take(&ctx, view).await) }),
         Next::Complete => tokio::spawn(async move { report(id, complete(&ctx, view, None).await) }),
         Next::Finalize => tokio::spawn(async move { report(id, finalize(&ctx, view).await) }),
     };
     running.insert(id, task);
-    Ok(())
+    Ok(true)
 }
 
 fn report(id: U256, result: Result<()>) {

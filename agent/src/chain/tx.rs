@@ -325,13 +325,7 @@ impl Transactions {
                 }
             };
             tx.set_nonce(nonce);
-            let envelope = tx
-                .clone()
-                .build(&self.wallet)
-                .await
-                .map_err(|source| Error::Sign { action, reason: source.to_string() })?;
-            let hash = *envelope.tx_hash();
-            let raw = envelope.encoded_2718();
+            let (hash, raw) = self.sign(action, tx).await?;
             let accepted = self
                 .settings
                 .backoff
@@ -354,6 +348,16 @@ impl Transactions {
             key.in_flight.fetch_add(1, Ordering::SeqCst);
             return Ok(Signed { hash, raw, nonce, from, replaced: Vec::new(), _in_flight: InFlight(Arc::clone(&key)) });
         }
+    }
+
+    /// Signs `tx` with its sender's key: its hash and its bytes as sent.
+    async fn sign(&self, action: &'static str, tx: &TransactionRequest) -> Result<(B256, Vec<u8>)> {
+        let envelope = tx
+            .clone()
+            .build(&self.wallet)
+            .await
+            .map_err(|source| Error::Sign { action, reason: source.to_string() })?;
+        Ok((*envelope.tx_hash(), envelope.encoded_2718()))
     }
 
     /// `from`'s pending transaction count.
@@ -460,12 +464,7 @@ impl Transactions {
         replacement.set_nonce(signed.nonce);
         replacement.set_max_fee_per_gas(max_fee);
         replacement.set_max_priority_fee_per_gas(priority);
-        let envelope = replacement
-            .clone()
-            .build(&self.wallet)
-            .await
-            .map_err(|source| Error::Sign { action, reason: source.to_string() })?;
-        let (hash, raw) = (*envelope.tx_hash(), envelope.encoded_2718());
+        let (hash, raw) = self.sign(action, &replacement).await?;
         if let Err(error) = self.provider.send_raw_transaction(&raw).await {
             tracing::warn!(action, hash = %signed.hash, nonce = signed.nonce, %error, "the node refused the replacement");
             return Ok(false);

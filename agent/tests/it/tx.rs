@@ -87,13 +87,29 @@ async fn concurrent_sends_get_distinct_nonces_and_a_mined_revert_is_named() {
 
 /// A fresh anvil (no contracts) and a sender holding WORKER's key.
 async fn sender() -> (devnet::Anvil, alloy::providers::DynProvider, Arc<Transactions>) {
+    sender_with(TxSettings::default()).await
+}
+
+/// [`sender`] with `settings`.
+async fn sender_with(settings: TxSettings) -> (devnet::Anvil, alloy::providers::DynProvider, Arc<Transactions>) {
     let tools = jsjob::tools::Toolchain::find(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
         .unwrap_or_else(|error| panic!("{error}"));
     let anvil = devnet::Anvil::spawn(&tools.anvil).await.unwrap_or_else(|error| panic!("{error}"));
     let reader = chain::connect(anvil.endpoint().clone(), []);
     let wallet = EthereumWallet::from(devnet::dev_signer(WORKER));
-    let transactions = Arc::new(Transactions::new(reader.clone(), wallet, 31337, TxSettings::default()));
+    let transactions = Arc::new(Transactions::new(reader.clone(), wallet, 31337, settings));
     (anvil, reader, transactions)
+}
+
+/// WORKER's transaction of `nonce` in anvil's pool, `kind` `pending` (ready) or `queued`: its hash and max fee.
+async fn pooled(reader: &alloy::providers::DynProvider, kind: &str, nonce: u64) -> Option<(String, u128)> {
+    let content: serde_json::Value = reader.raw_request("txpool_content".into(), ()).await.expect("txpool");
+    let by_sender = content[kind].as_object()?;
+    let (_, by_nonce) =
+        by_sender.iter().find(|(sender, _)| sender.eq_ignore_ascii_case(&address(WORKER).to_string()))?;
+    let pooled = &by_nonce[nonce.to_string().as_str()];
+    let fee = u128::from_str_radix(pooled["maxFeePerGas"].as_str()?.trim_start_matches("0x"), 16).ok()?;
+    Some((pooled["hash"].as_str()?.to_owned(), fee))
 }
 
 /// 1 wei from WORKER to OTHER: a transaction a key can send any number of times.
@@ -181,38 +197,24 @@ async fn a_transaction_the_node_dropped_is_sent_again_and_leaves_no_gap() {
 
 #[tokio::test]
 async fn a_transaction_next_in_line_and_not_mined_is_replaced_at_higher_fees() {
-    let tools = jsjob::tools::Toolchain::find(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
-        .unwrap_or_else(|error| panic!("{error}"));
-    let anvil = devnet::Anvil::spawn(&tools.anvil).await.unwrap_or_else(|error| panic!("{error}"));
-    let reader = chain::connect(anvil.endpoint().clone(), []);
-    let wallet = EthereumWallet::from(devnet::dev_signer(WORKER));
     let settings = TxSettings { replace_after: Duration::from_secs(1), ..TxSettings::default() };
-    let transactions = Arc::new(Transactions::new(reader.clone(), wallet, 31337, settings));
+    let (_anvil, reader, transactions) = sender_with(settings).await;
     // Nothing is mined until the test says so: the transfer waits next in line, as one anvil lost track of.
     let _: () = reader.raw_request("evm_setAutomine".into(), (false,)).await.expect("automine off");
     let send = tokio::spawn({
         let transactions = Arc::clone(&transactions);
         async move { transactions.send("transfer", transfer()).await }
     });
-    let in_pool = || async {
-        let content: serde_json::Value = reader.raw_request("txpool_content".into(), ()).await.expect("txpool");
-        let mine = content["pending"].as_object().and_then(|by_sender| {
-            by_sender.iter().find(|(sender, _)| sender.eq_ignore_ascii_case(&address(WORKER).to_string()))
-        });
-        let pooled = &mine?.1["0"];
-        let fee = u128::from_str_radix(pooled["maxFeePerGas"].as_str()?.trim_start_matches("0x"), 16).ok()?;
-        Some((pooled["hash"].as_str()?.to_owned(), fee))
-    };
     let deadline = tokio::time::Instant::now() + net::PATIENCE;
     let (first, first_fee) = loop {
-        if let Some(pooled) = in_pool().await {
+        if let Some(pooled) = pooled(&reader, "pending", 0).await {
             break pooled;
         }
         assert!(tokio::time::Instant::now() < deadline, "the transfer never reached the pool");
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     let second = loop {
-        match in_pool().await {
+        match pooled(&reader, "pending", 0).await {
             Some((hash, _)) if hash != first => break hash,
             _ => {}
         }
@@ -240,23 +242,13 @@ async fn a_transaction_next_in_line_and_not_mined_is_replaced_at_higher_fees() {
 /// the account's nonce is set to 1.
 #[tokio::test]
 async fn a_transaction_next_in_line_that_blocks_leave_out_is_replaced_after_a_few() {
-    let tools = jsjob::tools::Toolchain::find(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
-        .unwrap_or_else(|error| panic!("{error}"));
-    let anvil = devnet::Anvil::spawn(&tools.anvil).await.unwrap_or_else(|error| panic!("{error}"));
-    let reader = chain::connect(anvil.endpoint().clone(), []);
-    let wallet = EthereumWallet::from(devnet::dev_signer(WORKER));
     // Far longer than the test: only the blocks can make it replace.
     let settings = TxSettings { replace_after: Duration::from_secs(600), ..TxSettings::default() };
-    let transactions = Arc::new(Transactions::new(reader.clone(), wallet.clone(), 31337, settings));
+    let (_anvil, reader, transactions) = sender_with(settings).await;
+    let wallet = EthereumWallet::from(devnet::dev_signer(WORKER));
     let _: () = reader.raw_request("evm_setAutomine".into(), (false,)).await.expect("automine off");
     // Nonce 0 waits in the pool, so that the agent's transfer takes nonce 1.
-    let zero = transfer()
-        .nonce(0)
-        .gas_limit(21_000)
-        .max_fee_per_gas(10_000_000_000)
-        .max_priority_fee_per_gas(1)
-        .transaction_type(2);
-    let mut zero = zero;
+    let mut zero = transfer().nonce(0).gas_limit(21_000).max_fee_per_gas(10_000_000_000).max_priority_fee_per_gas(1);
     zero.chain_id = Some(31337);
     let zero = alloy::network::NetworkTransactionBuilder::build(zero, &wallet).await.expect("signs");
     let zero_hash = *reader
@@ -268,18 +260,8 @@ async fn a_transaction_next_in_line_that_blocks_leave_out_is_replaced_after_a_fe
         let transactions = Arc::clone(&transactions);
         async move { transactions.send("transfer", transfer()).await }
     });
-    let pooled = |kind: &'static str| {
-        let reader = reader.clone();
-        async move {
-            let content: serde_json::Value = reader.raw_request("txpool_content".into(), ()).await.expect("txpool");
-            let by_sender = content[kind].as_object()?;
-            let (_, by_nonce) =
-                by_sender.iter().find(|(sender, _)| sender.eq_ignore_ascii_case(&address(WORKER).to_string()))?;
-            by_nonce["1"]["hash"].as_str().map(str::to_owned)
-        }
-    };
     let deadline = tokio::time::Instant::now() + net::PATIENCE;
-    while pooled("pending").await.is_none() {
+    while pooled(&reader, "pending", 1).await.is_none() {
         assert!(tokio::time::Instant::now() < deadline, "the transfer never reached the pool");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -288,7 +270,7 @@ async fn a_transaction_next_in_line_that_blocks_leave_out_is_replaced_after_a_fe
     let _: Option<alloy::primitives::B256> =
         reader.raw_request("anvil_dropTransaction".into(), (zero_hash,)).await.expect("drop");
     let stuck = loop {
-        if let Some(hash) = pooled("queued").await {
+        if let Some((hash, _)) = pooled(&reader, "queued", 1).await {
             break hash;
         }
         assert!(tokio::time::Instant::now() < deadline, "the dropped transfer was not sent again");

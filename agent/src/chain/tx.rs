@@ -395,12 +395,12 @@ impl Transactions {
         tx: &mut TransactionRequest,
     ) -> Result<TransactionReceipt> {
         let deadline = Instant::now() + self.settings.receipt_timeout;
-        let mut waiter = Receipts::wait(&self.receipts, signed.hash, &self.provider, self.settings.receipt_poll);
+        let mut waiter = self.waiter(signed.hash);
         let mut first = true;
         // Since when (and which head block) the transaction is known to be next in line and unmined.
         let mut next_since: Option<(Instant, Option<u64>)> = None;
         loop {
-            for hash in std::iter::once(signed.hash).chain(signed.replaced.clone()) {
+            for &hash in std::iter::once(&signed.hash).chain(&signed.replaced) {
                 if let Some(receipt) = self.receipt_now(action, hash).await? {
                     return Ok(receipt);
                 }
@@ -423,7 +423,7 @@ impl Transactions {
                     at.elapsed() >= self.settings.replace_after || blocks >= REPLACE_AFTER_BLOCKS
                 });
                 if due && self.replace(action, signed, tx).await? {
-                    waiter = Receipts::wait(&self.receipts, signed.hash, &self.provider, self.settings.receipt_poll);
+                    waiter = self.waiter(signed.hash);
                     next_since = None;
                 }
             }
@@ -435,12 +435,15 @@ impl Transactions {
             match tokio::time::timeout(RECHECK.min(deadline - now), &mut waiter.receipt).await {
                 Ok(Ok(receipt)) => return Ok(receipt),
                 // The poller let go of this waiter (it cannot, short of a panic): wait on a new one.
-                Ok(Err(_)) => {
-                    waiter = Receipts::wait(&self.receipts, signed.hash, &self.provider, self.settings.receipt_poll)
-                }
+                Ok(Err(_)) => waiter = self.waiter(signed.hash),
                 Err(_elapsed) => {}
             }
         }
+    }
+
+    /// A place among the shared poller's waiters for `hash`.
+    fn waiter(&self, hash: B256) -> Waiter {
+        Receipts::wait(&self.receipts, hash, &self.provider, self.settings.receipt_poll)
     }
 
     /// Sends `tx` again with `signed`'s nonce and fees raised by an eighth (or to the node's current ones,

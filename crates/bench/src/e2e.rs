@@ -6,9 +6,11 @@
 //! peak RSS (`VmHWM`) and CPU time (its own, and its children's: the engines) from `/proc` before stopping it,
 //! and the per-phase breakdown from the workers' JSON logs.
 //!
-//! [`ceiling`]: the same transaction mix (claim + submit + finalize per job) from a bare loop: every
+//! [`ceiling`]: the same transactions (post + claim + submit + finalize per job) from a bare loop: every
 //! transaction pre-signed with a local nonce counter, sent together (or at most [`Market::in_flight`] unmined
-//! per sender), the senders side by side, one phase after the other; only the sending and mining is timed.
+//! per sender), the senders side by side, one phase after the other; only the sending and mining is timed. The
+//! posts are timed as a run's are (its clock starts at the first post sent); the challenge window is not (a
+//! time jump before the finalizations), where a run waits it out: a run is held to a ceiling that does less.
 
 use std::{
     collections::{HashMap, hash_map::Entry},
@@ -260,9 +262,13 @@ impl Market {
     }
 
     /// Signs and sends `txs` straight to anvil (the ceiling's bare loop); returns how long sending and mining
-    /// took.
-    async fn sign_and_send(&self, txs: Vec<TransactionRequest>) -> Result<Duration> {
-        self.send(&self.provider, self.sign(&self.provider, txs).await?).await
+    /// took, and in how many blocks.
+    async fn timed(&self, txs: Vec<TransactionRequest>) -> Result<(Duration, u64)> {
+        let signed = self.sign(&self.provider, txs).await?;
+        let head = || async { self.provider.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber")) };
+        let before = head().await?;
+        let took = self.send(&self.provider, signed).await?;
+        Ok((took, head().await?.saturating_sub(before)))
     }
 
     async fn jobs(&self) -> Result<Vec<JobView>> {
@@ -392,6 +398,9 @@ pub struct Run {
     pub closed: usize,
     /// Closed jobs per second, over the time to the last close.
     pub jobs_per_s: f64,
+    /// Blocks mined from the first post to the last close (0 in reports saved before they were counted).
+    #[serde(default)]
+    pub blocks: u64,
     /// Median seconds from a job's post to its result's submission.
     pub latency_p50_s: Option<f64>,
     /// 99th percentile of the same.
@@ -408,6 +417,11 @@ pub struct Run {
     pub engine_cpu_ms_per_job: f64,
     /// CPU seconds of anvil, per job (`None`: its process was not found).
     pub anvil_cpu_ms_per_job: Option<f64>,
+    /// CPU seconds of the bench's own process from the first post to the last close, per job: the poster's
+    /// sends, the watch, the miner and the relays that count the calls, on the same cores (`None` in reports
+    /// saved before it was measured).
+    #[serde(default)]
+    pub bench_cpu_ms_per_job: Option<f64>,
     /// Median seconds of each phase of a job, from the workers' logs and the bench's watch.
     pub phases: Phases,
     /// The JSON-RPC calls each client sent anvil during the run (absent from reports written before they
@@ -489,6 +503,8 @@ pub async fn work(
     let signed = market.sign(&poster, market.post_txs(specs)).await?;
     let from_block = market.provider.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))? + 1;
     let t0 = SystemTime::now();
+    let own_cpu = || cpu_ticks(std::process::id()).map(|[user, system, ..]| (user + system) / clock_ticks());
+    let bench_cpu_before = own_cpu();
     let watcher = relayed(&watch_rpc)?;
     let worker_pids: Vec<u32> = agents.iter().filter_map(|agent| agent.pid).collect();
     let recording = match (profile, market.anvil_pid) {
@@ -500,6 +516,8 @@ pub async fn work(
     let (sent, seen) = tokio::join!(market.send(&poster, signed), watch(market, &watcher, from_block, jobs, patience));
     sent?;
     let seen = seen?;
+    let bench_cpu = own_cpu().zip(bench_cpu_before).map(|(after, before)| after - before);
+    let head = market.provider.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))?;
     let mut usages = Vec::new();
     for agent in &agents {
         usages.push(agent.pid.and_then(usage).unwrap_or_default());
@@ -533,6 +551,8 @@ pub async fn work(
     Ok(Run {
         rpc: calls,
         profiles,
+        blocks: (head + 1).saturating_sub(from_block),
+        bench_cpu_ms_per_job: bench_cpu.map(|seconds| seconds * 1000.0 / jobs.max(1) as f64),
         poster_resent: market.resent(),
         ..summarise(t0, jobs, workers, &seen, &marks, &usages, anvil, worker_txs)
     })
@@ -591,6 +611,8 @@ fn summarise(
         jobs,
         workers,
         poster_resent: 0,
+        blocks: 0,
+        bench_cpu_ms_per_job: None,
         all_posted_s: seen.posted.values().map(since).fold(0.0, f64::max),
         all_submitted_s: last(&seen.submitted, jobs),
         all_final_s,
@@ -832,28 +854,36 @@ fn children(parent: u32, name: Option<&str>) -> Vec<u32> {
         .collect()
 }
 
-/// The chain-alone ceiling: the same transactions the workers send for `jobs` jobs, from a bare loop.
+/// The chain-alone ceiling: the same transactions a run sends for `jobs` jobs (the poster's and the
+/// workers'), from a bare loop.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Ceiling {
     /// Jobs.
     pub jobs: usize,
     /// Sending accounts (the jobs split among them).
     pub senders: usize,
-    /// Transactions timed: claim + submit + finalize per job.
+    /// Transactions timed: post + claim + submit + finalize per job ([`TIMED_PER_JOB`]; reports saved before
+    /// the posts were timed have 3 a job).
     pub txs: usize,
+    /// Posts per second (one sender, the poster, as in a run).
+    #[serde(default)]
+    pub post_tx_per_s: f64,
     /// Claims per second.
     pub claim_tx_per_s: f64,
     /// Submissions per second.
     pub submit_tx_per_s: f64,
     /// Finalizations per second.
     pub finalize_tx_per_s: f64,
-    /// All three phases: transactions per second.
+    /// All phases: transactions per second.
     pub tx_per_s: f64,
-    /// The same as jobs per second (three transactions a job).
+    /// The same as jobs per second.
     pub jobs_per_s: f64,
     /// How many times a sender's transactions were sent again in the timed phases ([`Market::resent`]).
     #[serde(default)]
     pub resent: usize,
+    /// Blocks mined in the timed phases (0 in reports saved before they were counted).
+    #[serde(default)]
+    pub blocks: u64,
 }
 
 /// The agency's jobs once `count` of them satisfy `ready`, or as they are after [`EVENTS_PATIENCE`]: anvil's
@@ -873,13 +903,19 @@ async fn jobs_when(market: &Market, count: usize, ready: impl Fn(&JobView) -> bo
 /// How long the ceiling waits for the events of the transactions it sent.
 const EVENTS_PATIENCE: Duration = Duration::from_secs(10);
 
+/// Transactions a ceiling times per job: post, claim, submit, finalize.
+pub const TIMED_PER_JOB: usize = 4;
+
 /// Measures the ceiling on `market` with `jobs` jobs, claimed by `senders` worker accounts.
 pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Ceiling> {
     let senders = senders.clamp(1, MAX_WORKERS);
     let worker = |index: usize| devnet::dev_signer(FIRST_WORKER + index % senders).address();
     // The ceiling runs no job: any engine id will do.
     let specs = market.specs(jobs, B256::right_padding_from(b"v8")).await?;
-    market.sign_and_send(market.post_txs(specs)).await?;
+    let resent_before = market.resent();
+    let mut blocks = 0;
+    let (post, mined) = market.timed(market.post_txs(specs)).await?;
+    blocks += mined;
     let open = jobs_when(market, jobs, |_| true).await?;
     let claims = open
         .iter()
@@ -889,8 +925,8 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
             market.contract().claim(view.id, view.record.clone()).from(worker(i)).value(bond).into_transaction_request()
         })
         .collect();
-    let resent_before = market.resent();
-    let claim = market.sign_and_send(claims).await?;
+    let (claim, mined) = market.timed(claims).await?;
+    blocks += mined;
     let claimed = jobs_when(market, jobs, |view| view.record.worker != Address::ZERO).await?;
     let unclaimed = claimed.iter().filter(|view| view.record.worker == Address::ZERO).count();
     if unclaimed > 0 || claimed.len() != open.len() {
@@ -912,7 +948,8 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
                 .into_transaction_request()
         })
         .collect();
-    let submit = market.sign_and_send(submits).await?;
+    let (submit, mined) = market.timed(submits).await?;
+    blocks += mined;
     // Past the 1 s challenge window (not timed).
     devnet::advance_time(&market.provider, 2).await?;
     let submitted = jobs_when(market, jobs, |view| view.result_cid.is_some()).await?;
@@ -922,24 +959,27 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
             market.contract().finalize(view.id, view.record.clone()).from(view.record.worker).into_transaction_request()
         })
         .collect();
-    let finalize = market.sign_and_send(finalizes).await?;
+    let (finalize, mined) = market.timed(finalizes).await?;
+    blocks += mined;
     let closed = jobs_when(market, jobs, |view| view.outcome.is_some()).await?;
     let closed = closed.iter().filter(|view| view.outcome.is_some()).count();
     if closed != jobs {
         return Err(Error::Run(format!("the ceiling run closed {closed} of {jobs} jobs: some transactions failed")));
     }
     let rate = |elapsed: Duration| jobs as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
-    let total = (claim + submit + finalize).as_secs_f64().max(f64::EPSILON);
+    let total = (post + claim + submit + finalize).as_secs_f64().max(f64::EPSILON);
     Ok(Ceiling {
         jobs,
         senders,
-        txs: 3 * jobs,
+        txs: TIMED_PER_JOB * jobs,
+        post_tx_per_s: rate(post),
         claim_tx_per_s: rate(claim),
         submit_tx_per_s: rate(submit),
         finalize_tx_per_s: rate(finalize),
-        tx_per_s: (3 * jobs) as f64 / total,
+        tx_per_s: (TIMED_PER_JOB * jobs) as f64 / total,
         jobs_per_s: jobs as f64 / total,
         resent: market.resent() - resent_before,
+        blocks,
     })
 }
 

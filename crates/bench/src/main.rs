@@ -160,6 +160,15 @@ fn main() -> eyre::Result<()> {
                     jsjob_bench::e2e::mining()
                 );
             }
+            // Ceilings side by side must time the same transactions.
+            let per_job = jsjob_bench::e2e::TIMED_PER_JOB;
+            if base.ceilings.iter().any(|c| c.txs != per_job * c.jobs) {
+                eyre::bail!(
+                    "{}'s ceilings time another transaction mix than this run's ({per_job} a job, posts included): \
+                     measure a new report without --add",
+                    json.display()
+                );
+            }
             Some(base)
         }
         false => None,

@@ -377,7 +377,8 @@ impl Report {
              every {} ms and notes when it first saw each job posted, submitted and closed (finalized by its \
              worker). Times are seconds from the first post sent. Worker transactions per job count every \
              transaction the workers sent (claims that lost a race and withdrawals included; 3 is the \
-             minimum: claim, submit, finalize). Peak RSS is each worker's `VmHWM`, the largest shown.\n",
+             minimum: claim, submit, finalize). Peak RSS is each worker's `VmHWM`, the largest shown. Blocks: \
+             mined from the first post to the last close.\n",
             self.mining,
             self.workers.binary,
             self.workers.poll_ms,
@@ -388,8 +389,8 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "| N | W | all posted s | all submitted s | all final s | closed | jobs/s | % of ceiling | p50 post→submitted s | p99 s | worker tx/job | claims lost | peak RSS MiB |\n\
-             |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "| N | W | all posted s | all submitted s | all final s | closed | jobs/s | % of ceiling | p50 post→submitted s | p99 s | worker tx/job | claims lost | peak RSS MiB | blocks |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for run in &self.runs {
             let share = self
@@ -397,7 +398,7 @@ impl Report {
                 .map_or("—".into(), |c| format!("{:.0} %", 100.0 * run.jobs_per_s / c.jobs_per_s));
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.2} | {} | {} | {} | {:.1} | {share} | {} | {} | {:.2} | {} | {:.1} |",
+                "| {} | {} | {:.2} | {} | {} | {} | {:.1} | {share} | {} | {} | {:.2} | {} | {:.1} | {} |",
                 run.jobs,
                 run.workers,
                 run.all_posted_s,
@@ -410,6 +411,7 @@ impl Report {
                 run.worker_tx_per_job,
                 run.claims_refused,
                 run.peak_rss_mib.iter().copied().fold(0.0, f64::max),
+                count(run.blocks),
             );
         }
         out.push('\n');
@@ -417,27 +419,32 @@ impl Report {
         if !self.ceilings.is_empty() {
             let _ = writeln!(
                 out,
-                "**Chain-alone ceiling**: the same transaction mix — claim, submit and finalize for each of N \
-                 posted jobs — from a bare alloy loop: pre-signed with a local nonce counter, then {}, the \
-                 accounts side by side, one phase after the other; only sending and mining is timed (the posts \
-                 before and a 2 s time jump before the finalizations are not).\n",
+                "**Chain-alone ceiling**: the same transactions — post, claim, submit and finalize for each of N \
+                 jobs — from a bare alloy loop: pre-signed with a local nonce counter, then {}, the \
+                 accounts side by side (the posts from one poster, as in a run), one phase after the other; only \
+                 sending and mining is timed. A run's clock takes in its posts too, and also the 1 s challenge \
+                 window that the ceiling skips with a 2 s time jump before its finalizations.\n",
                 self.sending()
             );
             let _ = writeln!(
                 out,
-                "| N | accounts | claim tx/s | submit tx/s | finalize tx/s | all tx/s | jobs/s |\n|---:|---:|---:|---:|---:|---:|---:|"
+                "| N | accounts | post tx/s | claim tx/s | submit tx/s | finalize tx/s | all tx/s | jobs/s | blocks |\n\
+                 |---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             );
             for c in &self.ceilings {
+                // Reports saved before the posts were timed have none.
+                let post = if c.post_tx_per_s > 0.0 { format!("{:.0}", c.post_tx_per_s) } else { "—".into() };
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} |",
+                    "| {} | {} | {post} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {} |",
                     c.jobs,
                     c.senders,
                     c.claim_tx_per_s,
                     c.submit_tx_per_s,
                     c.finalize_tx_per_s,
                     c.tx_per_s,
-                    c.jobs_per_s
+                    c.jobs_per_s,
+                    count(c.blocks)
                 );
             }
             out.push('\n');
@@ -581,19 +588,20 @@ impl Report {
             out,
             "{perf} a per-phase breakdown of each job, from the workers' JSON logs (`claimed`, `ran the job`, \
              `submitted`) and the bench's own watch of the chain, and the CPU time of each process from \
-             `/proc/PID/stat` (the workers' own, their reaped children's = the engines, and anvil's). Medians \
+             `/proc/PID/stat` (the workers' own, their reaped children's = the engines, anvil's, and the bench's own \
+             from the first post to the last close: its poster, watch, miner and call-counting relays). Medians \
              over the jobs, seconds; CPU in milliseconds per job.\n"
         );
         let _ = writeln!(
             out,
-            "| N | W | post → claimed | claimed → ran | ran → submitted | submitted → closed | worker CPU ms/job | engine CPU ms/job | anvil CPU ms/job |\n\
-             |---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "| N | W | post → claimed | claimed → ran | ran → submitted | submitted → closed | worker CPU ms/job | engine CPU ms/job | anvil CPU ms/job | bench CPU ms/job |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for run in &self.runs {
             let p = &run.phases;
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {} | {} |",
                 run.jobs,
                 run.workers,
                 opt(p.to_claimed),
@@ -603,6 +611,7 @@ impl Report {
                 run.agent_cpu_ms_per_job,
                 run.engine_cpu_ms_per_job,
                 run.anvil_cpu_ms_per_job.map_or("—".into(), |ms| format!("{ms:.1}")),
+                run.bench_cpu_ms_per_job.map_or("—".into(), |ms| format!("{ms:.1}")),
             );
         }
         out.push('\n');
@@ -652,6 +661,11 @@ pub fn libkubo_rows(table: &str) -> Vec<[f64; 7]> {
 
 fn opt(value: Option<f64>) -> String {
     value.map_or_else(|| "—".into(), |v| format!("{v:.2}"))
+}
+
+/// A count that reports saved before it was measured hold as 0.
+fn count(value: u64) -> String {
+    if value == 0 { "—".into() } else { value.to_string() }
 }
 
 /// A duration with a unit that suits it.

@@ -270,6 +270,26 @@ pub const MINE_IDLE: Duration = Duration::from_millis(500);
 /// How long the miner waits after a failed call before the next.
 const MINE_RETRY: Duration = Duration::from_millis(100);
 
+/// What a node's pool holds (`txpool_status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Transactions ready to be mined (the node names them "pending").
+    pub ready: u64,
+    /// Transactions waiting for an earlier nonce.
+    pub queued: u64,
+}
+
+/// The node's pool counts (`txpool_status`, which anvil and geth answer).
+pub async fn pool_status(provider: &DynProvider) -> Result<PoolStatus, alloy::transports::TransportError> {
+    #[derive(Debug, serde::Deserialize)]
+    struct Status {
+        pending: alloy::primitives::U64,
+        queued: alloy::primitives::U64,
+    }
+    let status: Status = provider.raw_request("txpool_status".into(), ()).await?;
+    Ok(PoolStatus { ready: status.pending.to(), queued: status.queued.to() })
+}
+
 /// The task that mines for an anvil started with `--no-mining`; stopped when dropped.
 #[derive(Debug)]
 struct Miner {
@@ -288,11 +308,6 @@ impl Miner {
     /// Mines one block at a time (`evm_mine`: every ready transaction), whenever `txpool_status` counts a
     /// ready one or [`MINE_IDLE`] passed since the last block.
     async fn run(provider: DynProvider, trouble: Arc<Mutex<Option<String>>>) {
-        #[derive(Debug, serde::Deserialize)]
-        struct PoolStatus {
-            /// Ready transactions (anvil names them "pending").
-            pending: alloy::primitives::U64,
-        }
         let note = |result: std::result::Result<(), String>| {
             if let Ok(mut slot) = trouble.lock() {
                 *slot = result.err();
@@ -300,9 +315,8 @@ impl Miner {
         };
         let mut last_block = tokio::time::Instant::now();
         loop {
-            let status = provider.raw_request::<_, PoolStatus>("txpool_status".into(), ()).await;
-            let due = match status {
-                Ok(status) => status.pending > alloy::primitives::U64::ZERO || last_block.elapsed() >= MINE_IDLE,
+            let due = match pool_status(&provider).await {
+                Ok(status) => status.ready > 0 || last_block.elapsed() >= MINE_IDLE,
                 Err(error) => {
                     note(Err(format!("txpool_status: {error}")));
                     tokio::time::sleep(MINE_RETRY).await;

@@ -240,8 +240,9 @@ impl Market {
     ///
     /// Each sender sends in nonce order, keeping at most [`Market::in_flight`] transactions sent and not yet
     /// mined (0: all at once). When [`RESEND_AFTER_BLOCKS`] blocks pass without the sender's mined nonce
-    /// moving, its unmined transactions leave anvil's pool and are sent again (counted in
-    /// [`Market::resent`]); after [`STALL_LIMIT`] the send fails naming the nonce.
+    /// moving, or anvil's pool holds nothing ready but something queued at two looks in a row, its unmined
+    /// transactions leave anvil's pool and are sent again (counted in [`Market::resent`]); after
+    /// [`STALL_LIMIT`] the send fails naming the nonce.
     async fn send(&self, via: &DynProvider, signed: Signed) -> Result<Duration> {
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
@@ -289,7 +290,7 @@ struct Lane {
 }
 
 /// How often a sending lane reads its sender's mined nonce.
-const NONCE_POLL: Duration = Duration::from_millis(20);
+pub const NONCE_POLL: Duration = Duration::from_millis(20);
 /// Blocks mined with none of a sender's sent transactions in them, after which they are taken as lost track of
 /// and sent again: the bench's miner puts every ready transaction in its next block.
 pub const RESEND_AFTER_BLOCKS: u64 = 3;
@@ -310,6 +311,8 @@ impl Lane {
         let mut resent = 0;
         // What anvil last answered when the stuck transaction was sent again, for the error.
         let mut answer = String::from("not sent again yet");
+        // Whether the last look found anvil's pool stuck.
+        let mut stuck_before = false;
         let window = if in_flight == 0 { u64::MAX } else { in_flight as u64 };
         while mined < end {
             while next < end && next < mined.saturating_add(window) {
@@ -323,6 +326,7 @@ impl Lane {
                 via.get_transaction_count(from).latest().await.map_err(chain::Error::rpc("eth_getTransactionCount"))?;
             if now > mined {
                 (mined, progress, since) = (now.min(end), Instant::now(), block().await?);
+                stuck_before = false;
                 continue;
             }
             if progress.elapsed() > STALL_LIMIT {
@@ -332,8 +336,14 @@ impl Lane {
                     STALL_LIMIT.as_secs()
                 )));
             }
+            // A pool with nothing ready and something queued mines nothing more: stuck now, not in 3 blocks (the
+            // bench's miner makes a block only every `MINE_IDLE` then). Seen twice in a row, since a worker's
+            // next nonce may arrive a moment before the one it follows.
+            let stuck_now = devnet::pool_status(&via).await.is_ok_and(|pool| pool.ready == 0 && pool.queued > 0);
+            let stuck = stuck_now && stuck_before;
+            stuck_before = stuck_now;
             let head = block().await?;
-            if head >= since + RESEND_AFTER_BLOCKS {
+            if stuck || head >= since + RESEND_AFTER_BLOCKS {
                 // anvil's pool can hold the next transaction and never mine it: one whose nonce was read
                 // before the previous one was mined, and added after that one left the pool, waits for it
                 // forever (anvil 1.7.1, `send_raw_transaction`: the pool's marker for the previous nonce is
@@ -354,6 +364,7 @@ impl Lane {
                 }
                 resent += 1;
                 since = block().await?;
+                stuck_before = false;
             }
         }
         Ok(resent)

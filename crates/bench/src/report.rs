@@ -350,10 +350,12 @@ impl Report {
         (!places.is_empty()).then(|| {
             format!(
                 "anvil's pool kept one of the bench's senders' next transaction without mining it ({}): each time, \
-                 after {} blocks without one of that sender's transactions, they were taken out of the pool and sent \
-                 again. The wait is in the figures.",
+                 after {} blocks without one of that sender's transactions, or as soon as the pool held nothing ready \
+                 but something queued at two looks {} ms apart, they were taken out of the pool and sent again. The \
+                 wait is in the figures.",
                 places.join("; "),
-                crate::e2e::RESEND_AFTER_BLOCKS
+                crate::e2e::RESEND_AFTER_BLOCKS,
+                crate::e2e::NONCE_POLL.as_millis()
             )
         })
     }
@@ -456,29 +458,51 @@ impl Report {
             let _ = writeln!(out, "Ceiling run failed: {failure}\n");
         }
         let _ = writeln!(out, "**Targets** (issue 8):\n");
-        let best = self
-            .runs
-            .iter()
-            .filter_map(|run| Some((run, run.jobs_per_s / self.ceiling_for(run.jobs)?.jobs_per_s)))
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        match best {
-            Some((run, share)) => {
-                let verdict = if share >= THROUGHPUT_TARGET { "met" } else { "**not met**" };
-                let _ = writeln!(
-                    out,
-                    "- Throughput ≥ {:.0} % of the chain-alone ceiling: {verdict} — the best run (N = {}, W = {}) \
-                     reached {:.0} % ({:.1} of {:.1} jobs/s).",
-                    THROUGHPUT_TARGET * 100.0,
-                    run.jobs,
-                    run.workers,
-                    share * 100.0,
-                    run.jobs_per_s,
-                    share.recip() * run.jobs_per_s
-                );
+        // The best run at each N against that N's ceiling: a target met at one N only says so.
+        let mut best: BTreeMap<usize, (&Run, f64)> = BTreeMap::new();
+        for run in &self.runs {
+            let Some(ceiling) = self.ceiling_for(run.jobs) else { continue };
+            let share = run.jobs_per_s / ceiling.jobs_per_s;
+            if best.get(&run.jobs).is_none_or(|&(_, known)| share > known) {
+                best.insert(run.jobs, (run, share));
             }
-            None => {
-                let _ = writeln!(out, "- Throughput against the ceiling: not measured (no ceiling for these N).");
-            }
+        }
+        if best.is_empty() {
+            let _ = writeln!(out, "- Throughput against the ceiling: not measured (no ceiling for these N).");
+        } else {
+            let sizes = |met: bool| {
+                let sizes: Vec<String> = best
+                    .iter()
+                    .filter(|(_, (_, share))| (*share >= THROUGHPUT_TARGET) == met)
+                    .map(|(jobs, _)| jobs.to_string())
+                    .collect();
+                sizes.join(", ")
+            };
+            let (met, missed) = (sizes(true), sizes(false));
+            let verdict = match (met.is_empty(), missed.is_empty()) {
+                (false, true) => "met at every N".to_owned(),
+                (false, false) => format!("**met only at N = {met}**, not at N = {missed}"),
+                _ => "**not met**".to_owned(),
+            };
+            let runs: Vec<String> = best
+                .values()
+                .map(|(run, share)| {
+                    format!(
+                        "N = {}, W = {}: {:.0} % ({:.1} of {:.1} jobs/s)",
+                        run.jobs,
+                        run.workers,
+                        share * 100.0,
+                        run.jobs_per_s,
+                        run.jobs_per_s / share
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "- Throughput ≥ {:.0} % of the chain-alone ceiling: {verdict} — the best run at each N: {}.",
+                THROUGHPUT_TARGET * 100.0,
+                runs.join("; ")
+            );
         }
         let big: Vec<&Run> = self.runs.iter().filter(|run| run.jobs >= RSS_TARGET_JOBS).collect();
         if big.is_empty() {
@@ -725,6 +749,30 @@ mod tests {
             text.contains("(the 10000-job ceiling: 2; the posts of N = 100, W = 4: 1)"),
             "where transactions were sent again:\n{text}"
         );
+    }
+
+    #[test]
+    fn the_throughput_target_is_judged_at_each_n_by_its_best_run() {
+        let run = |jobs, workers, jobs_per_s| Run { jobs, workers, jobs_per_s, ..Run::default() };
+        let ceiling = |jobs, jobs_per_s| Ceiling { jobs, jobs_per_s, ..Ceiling::default() };
+        let mut report = Report {
+            runs: vec![run(100, 1, 2.0), run(100, 4, 3.0), run(1000, 4, 12.0)],
+            ceilings: vec![ceiling(100, 10.0), ceiling(1000, 20.0)],
+            ..Report::default()
+        };
+        let verdict = |report: &Report| {
+            let text = report.render();
+            text.lines().find(|line| line.starts_with("- Throughput")).map(str::to_owned).unwrap_or(text)
+        };
+        assert_eq!(
+            verdict(&report),
+            "- Throughput ≥ 50 % of the chain-alone ceiling: **met only at N = 1000**, not at N = 100 — the best run \
+             at each N: N = 100, W = 4: 30 % (3.0 of 10.0 jobs/s); N = 1000, W = 4: 60 % (12.0 of 20.0 jobs/s)."
+        );
+        report.runs[2].jobs_per_s = 8.0;
+        assert!(verdict(&report).contains(": **not met** — "), "{}", verdict(&report));
+        report.runs.extend([run(100, 2, 6.0), run(1000, 1, 10.0)]);
+        assert!(verdict(&report).contains(": met at every N — "), "{}", verdict(&report));
     }
 
     #[test]

@@ -382,10 +382,9 @@ impl Transactions {
     }
 
     /// Waits for the receipt until [`TxSettings::receipt_timeout`]: waits on the shared poller, asking itself
-    /// every [`RECHECK`] (for every transaction `signed` replaced too), sending
-    /// the same bytes again if the node no longer holds the transaction, and replacing it ([`Self::replace`],
-    /// `tx` then holds the new fees) once it has been next in line for [`TxSettings::replace_after`] or
-    /// [`REPLACE_AFTER_BLOCKS`] blocks.
+    /// every [`RECHECK`] (for every transaction `signed` replaced too), sending the same bytes again if the
+    /// node no longer holds the transaction, and replacing it ([`Self::replace`], `tx` then holds the new fees)
+    /// once it has been next in line for [`TxSettings::replace_after`] or [`REPLACE_AFTER_BLOCKS`] blocks.
     async fn receipt(
         &self,
         action: &'static str,

@@ -428,7 +428,7 @@ pub struct Run {
     pub engine_cpu_ms_per_job: f64,
     /// CPU seconds of anvil, per job (`None`: its process was not found).
     pub anvil_cpu_ms_per_job: Option<f64>,
-    /// CPU seconds of the bench's own process from the first post to the last close, per job: the poster's
+    /// CPU milliseconds of the bench's own process from the first post to the last close, per job: the poster's
     /// sends, the watch, the miner and the relays that count the calls, on the same cores (`None` in reports
     /// saved before it was measured).
     #[serde(default)]

@@ -834,15 +834,18 @@ fn cpu_ticks(pid: u32) -> Option<[f64; 4]> {
     Some([*fields.get(11)?, *fields.get(12)?, *fields.get(13)?, *fields.get(14)?])
 }
 
-/// Clock ticks per second (`getconf CLK_TCK`; 100 when it cannot say).
+/// Clock ticks per second (`getconf CLK_TCK`, asked once; 100 when it cannot say).
 fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(100.0)
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }
 
 /// The pids of this process's children named `name`.

@@ -1,7 +1,7 @@
 //! The agent's persistent state: one redb file per agent (redb: pure Rust, ACID with copy-on-write
 //! B-trees, one file, crash-safe; it builds offline and needs no server).
 //!
-//! Tables (every write is one transaction, durable when it returns):
+//! Tables (every write is one transaction; see [`State`] for when it reaches the disk):
 //!
 //! | table | key | value |
 //! |---|---|---|
@@ -16,10 +16,15 @@
 //! A file is bound to one chain, agency and account: opening it for another is refused, so an agent can
 //! never act on another's memory.
 
-use std::{collections::BTreeMap, path::Path};
+use std::{
+    collections::BTreeMap,
+    path::Path,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use alloy::primitives::{Address, B256, U256};
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use crate::chain::watch::{AgencyLog, Checkpoint};
@@ -32,6 +37,20 @@ const LEDGER: TableDefinition<'_, u64, &str> = TableDefinition::new("ledger");
 
 /// How many checkpoints are kept: a reorg deeper than this many polls re-reads from the deployment.
 pub const KEEP_CHECKPOINTS: usize = 256;
+
+/// The longest a commit the chain can tell again waits for the disk: any commit made when the last durable
+/// one is older than this is durable itself. It bounds what a crash can lose, and the pages redb cannot
+/// reuse until a durable commit (an idle agent's cursor moves every poll).
+pub const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// Whether a commit must be on disk when it returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flush {
+    /// Before it returns.
+    Now,
+    /// With the next durable commit (or within [`SYNC_EVERY`]): what the chain can tell the agent again.
+    Later,
+}
 
 /// Errors of this module.
 #[derive(Debug, thiserror::Error)]
@@ -221,10 +240,21 @@ pub struct LedgerEntry {
 }
 
 /// The open state database.
+///
+/// Every commit is durable when it returns (redb's `fdatasync`), except the ones a caller marks as steps
+/// the chain can tell the agent again ([`State::update_deferred`], and the events with the cursor): those
+/// reach the disk with the next durable commit, or when the file is closed. A deferred commit is durable
+/// all the same when its job entry holds a write-ahead intent, or when the last durable commit is older
+/// than [`SYNC_EVERY`]. redb keeps commits in order, so a crash loses at most a tail of deferred commits:
+/// the file then holds what the agent wrote at an earlier moment, and every transaction the agent sent
+/// after that moment has its intent on disk. The agent reads the lost steps again from the chain, as after
+/// any stop. (The durable commits were a third of a busy worker's CPU; see docs/BENCHMARKS.md.)
 #[derive(Debug)]
 pub struct State {
     db: Database,
     path: String,
+    /// When the last durable commit returned.
+    synced: Mutex<Instant>,
 }
 
 impl State {
@@ -236,7 +266,7 @@ impl State {
                 .map_err(|e| Error::Db { path: shown.clone(), source: Box::new(redb::Error::Io(e)) })?;
         }
         let db = Database::create(path).map_err(|e| Error::Db { path: shown.clone(), source: Box::new(e.into()) })?;
-        let state = Self { db, path: shown };
+        let state = Self { db, path: shown, synced: Mutex::new(Instant::now()) };
         state.bind(identity)?;
         Ok(state)
     }
@@ -249,12 +279,22 @@ impl State {
         Error::Corrupt { path: self.path.clone(), what, reason: reason.to_string() }
     }
 
-    /// Runs `f` in one write transaction and commits it.
-    fn write<T>(&self, f: impl FnOnce(&redb::WriteTransaction) -> Result<T, redb::Error>) -> Result<T> {
+    /// Runs `f` in one write transaction and commits it, durably when `f` says [`Flush::Now`] or the last
+    /// durable commit is older than [`SYNC_EVERY`].
+    fn write<T>(&self, f: impl FnOnce(&redb::WriteTransaction) -> Result<(T, Flush), redb::Error>) -> Result<T> {
         let run = || -> Result<T, redb::Error> {
-            let txn = self.db.begin_write()?;
-            let value = f(&txn)?;
+            let mut txn = self.db.begin_write()?;
+            let (value, flush) = f(&txn)?;
+            // redb runs one write transaction at a time, so this lock is never contended.
+            let mut synced = self.synced.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let durable = flush == Flush::Now || synced.elapsed() >= SYNC_EVERY;
+            if !durable {
+                txn.set_durability(Durability::None)?;
+            }
             txn.commit()?;
+            if durable {
+                *synced = Instant::now();
+            }
             Ok(value)
         };
         run().map_err(self.db_error())
@@ -284,7 +324,7 @@ impl State {
                     }
                 }
             }
-            Ok(found)
+            Ok((found, Flush::Now))
         })?;
         for ((_, what, bytes, expected), stored) in wanted.iter().zip(stored) {
             if *bytes != stored {
@@ -329,7 +369,8 @@ impl State {
             .collect()
     }
 
-    /// Stores the logs read up to `to` and moves the cursor there, in one transaction.
+    /// Stores the logs read up to `to` and moves the cursor there, in one deferred transaction (the chain holds
+    /// them).
     pub fn advance(&self, logs: &[AgencyLog], to: Checkpoint) -> Result<()> {
         self.write(|txn| {
             let mut events = txn.open_table(EVENTS)?;
@@ -342,11 +383,12 @@ impl State {
             for _ in KEEP_CHECKPOINTS..count {
                 checkpoints.pop_first()?;
             }
-            Ok(())
+            Ok(((), Flush::Later))
         })
     }
 
-    /// Forgets every event and checkpoint after `to` (everything when `None`): a reorg replaced them.
+    /// Forgets every event and checkpoint after `to` (everything when `None`): a reorg replaced them. Deferred:
+    /// after a crash that loses it, the cursor's checkpoints show the reorg again.
     pub fn roll_back(&self, to: Option<Checkpoint>) -> Result<()> {
         let keep_to = to.map(|c| c.block);
         self.write(|txn| {
@@ -354,7 +396,7 @@ impl State {
             events.retain(|(block, _), _| keep_to.is_some_and(|last| block <= last))?;
             let mut checkpoints = txn.open_table(CHECKPOINTS)?;
             checkpoints.retain(|block, _| keep_to.is_some_and(|last| block <= last))?;
-            Ok(())
+            Ok(((), Flush::Later))
         })
     }
 
@@ -391,9 +433,17 @@ impl State {
         .collect()
     }
 
-    /// Changes `job`'s entry (a default one if none) with `change`, in one transaction; returns the new entry.
+    /// Changes `job`'s entry (a default one if none) with `change`, in one durable transaction; returns the
+    /// new entry.
     pub fn update(&self, job: U256, change: impl FnOnce(&mut JobEntry)) -> Result<JobEntry> {
         self.update_and_record(job, change, None)
+    }
+
+    /// [`State::update`] for a step the chain can tell the agent again (a receipt or an event recorded, an
+    /// intent cleared, a job set aside): its commit may wait for the next durable one (see [`State`]). It is
+    /// durable at once when the new entry holds an intent.
+    pub fn update_deferred(&self, job: U256, change: impl FnOnce(&mut JobEntry)) -> Result<JobEntry> {
+        self.change(job, change, &[], Flush::Later)
     }
 
     /// [`State::update`] and, in the same transaction, appends `ledger` to the ledger: a step and the
@@ -414,6 +464,18 @@ impl State {
         change: impl FnOnce(&mut JobEntry),
         ledger: &[LedgerEntry],
     ) -> Result<JobEntry> {
+        self.change(job, change, ledger, Flush::Now)
+    }
+
+    /// Changes `job`'s entry and appends `ledger`, in one transaction; `flush` is made [`Flush::Now`] when the
+    /// new entry holds an intent.
+    fn change(
+        &self,
+        job: U256,
+        change: impl FnOnce(&mut JobEntry),
+        ledger: &[LedgerEntry],
+        flush: Flush,
+    ) -> Result<JobEntry> {
         let key = job.to_be_bytes::<32>();
         let mut decode_error = None;
         let entry = self.write(|txn| {
@@ -423,7 +485,7 @@ impl State {
                 Some(Ok(entry)) => entry,
                 Some(Err(error)) => {
                     decode_error = Some(error.to_string());
-                    return Ok(JobEntry::default());
+                    return Ok((JobEntry::default(), Flush::Later));
                 }
                 None => JobEntry::default(),
             };
@@ -434,7 +496,8 @@ impl State {
             for entry in ledger {
                 append(txn, entry)?;
             }
-            Ok(entry)
+            let flush = if entry.intent.is_some() { Flush::Now } else { flush };
+            Ok((entry, flush))
         })?;
         match decode_error {
             Some(reason) => Err(self.corrupt("job", reason)),
@@ -444,7 +507,7 @@ impl State {
 
     /// Appends to the ledger.
     pub fn record(&self, entry: &LedgerEntry) -> Result<()> {
-        self.write(|txn| append(txn, entry))
+        self.write(|txn| Ok((append(txn, entry)?, Flush::Now)))
     }
 
     /// The ledger, oldest first.
@@ -559,6 +622,50 @@ mod tests {
         let expected = [("audit-reward", 20u64), ("jury-slash", 2), ("stake", 100)]
             .map(|(kind, amount)| (kind.to_owned(), U256::from(amount)));
         assert_eq!(totals, BTreeMap::from(expected));
+    }
+
+    /// The file [`a_crash_keeps_every_commit_up_to_the_last_durable_one`] hands its child process.
+    const CRASH_DB: &str = "JSJOB_STATE_CRASH_DB";
+
+    /// The child half of [`a_crash_keeps_every_commit_up_to_the_last_durable_one`] (it returns at once unless
+    /// that test runs it): a deferred step, an intent, another deferred step, then an exit that drops nothing,
+    /// so redb never closes the file.
+    #[test]
+    fn crash_child() {
+        let Some(path) = std::env::var_os(CRASH_DB) else { return };
+        let state = State::open(Path::new(&path), identity()).expect("open");
+        state.update_deferred(U256::from(1), |e| e.step = Step::Submitted).expect("deferred");
+        state.update(U256::from(2), |e| e.intent = Some(Action::Finalize)).expect("intent");
+        state.update_deferred(U256::from(3), |e| e.step = Step::Closed).expect("deferred after");
+        state.update_deferred(U256::from(4), |e| e.intent = Some(Action::Claim)).expect("an intent, deferred");
+        state.update_deferred(U256::from(5), |e| e.step = Step::Lost).expect("the tail");
+        std::process::exit(86);
+    }
+
+    /// A process that dies without closing the file keeps every commit up to its last durable one, deferred
+    /// ones included, and a deferred commit that holds an intent is durable; the deferred tail after it is
+    /// lost (it is what the chain tells again). A clean close keeps deferred commits too.
+    #[test]
+    fn a_crash_keeps_every_commit_up_to_the_last_durable_one() {
+        let path = temp("crash");
+        let child = std::process::Command::new(std::env::current_exe().expect("the test binary"))
+            .args(["state::tests::crash_child", "--exact", "--nocapture"])
+            .env(CRASH_DB, &path)
+            .output()
+            .expect("run the child");
+        assert_eq!(child.status.code(), Some(86), "the child did not reach its exit: {child:?}");
+        let state = State::open(&path, identity()).expect("reopen after the crash");
+        let step = |job: u64| state.job(U256::from(job)).expect("read").map(|e| (e.step, e.intent));
+        assert_eq!(step(1), Some((Step::Submitted, None)), "made durable by the intent after it");
+        assert_eq!(step(2), Some((Step::Seen, Some(Action::Finalize))));
+        assert_eq!(step(3), Some((Step::Closed, None)), "made durable by the deferred intent after it");
+        assert_eq!(step(4), Some((Step::Seen, Some(Action::Claim))), "an intent is never deferred");
+        assert_eq!(step(5), None, "the deferred tail was not lost: commits are not deferred");
+
+        state.update_deferred(U256::from(6), |e| e.step = Step::Agreed).expect("deferred");
+        drop(state);
+        let state = State::open(&path, identity()).expect("reopen after a clean close");
+        assert_eq!(state.job(U256::from(6)).expect("read").map(|e| e.step), Some(Step::Agreed));
     }
 
     #[test]

@@ -507,7 +507,7 @@ pub fn record_close(state: &State, view: &JobView, outcome: Outcome, role: Role,
         return Ok(());
     }
     let payout = payout_of(outcome, view, account);
-    state.update(view.id, |e| {
+    state.update_deferred(view.id, |e| {
         e.step = Step::Closed;
         e.intent = None;
         e.bond = U256::ZERO;

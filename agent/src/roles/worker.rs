@@ -406,7 +406,7 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, budget: Budg
         if !ctx.session.settle_pending(Duration::ZERO).await? {
             return Ok(Next::Nothing);
         }
-        ctx.state.update(id, |e| e.intent = None)?;
+        ctx.state.update_deferred(id, |e| e.intent = None)?;
     }
     let entry = entry.unwrap_or_default();
     let worked = entry.role == Role::Worker;
@@ -415,7 +415,7 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, budget: Budg
         Status::Open => {
             if holds_claim {
                 tracing::warn!(job = %short(id), "our claim is gone (a reorg, or it expired): starting over");
-                ctx.state.update(id, |e| {
+                ctx.state.update_deferred(id, |e| {
                     *e = Default::default();
                     e.note = Some("the claim is gone (a reorg, or it expired)".into());
                 })?;
@@ -479,7 +479,7 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, budget: Budg
         }
         Status::Submitted if mine => {
             if entry.step != Step::Submitted {
-                ctx.state.update(id, |e| {
+                ctx.state.update_deferred(id, |e| {
                     e.role = Role::Worker;
                     e.step = Step::Submitted;
                     e.bond = U256::from(view.record.workerBond);
@@ -489,7 +489,7 @@ async fn next(ctx: &Ctx, policy: &Policy, view: &JobView, now: u64, budget: Budg
         }
         _ if holds_claim && !mine => {
             tracing::warn!(job = %short(id), "lost the job: our claim expired and the bond went to the poster");
-            ctx.state.update(id, |e| {
+            ctx.state.update_deferred(id, |e| {
                 e.step = Step::Lost;
                 e.bond = U256::ZERO;
                 e.note = Some("the claim expired; the bond was forfeited".into());
@@ -515,7 +515,7 @@ fn decline(ctx: &Ctx, id: U256, reason: &dyn std::fmt::Display) -> Result<()> {
 
 /// Marks the job skipped with `note`, until `retry_in` seconds from now (`None`: until restarted).
 fn set_aside(ctx: &Ctx, id: U256, note: &dyn std::fmt::Display, retry_in: Option<u64>) -> Result<()> {
-    ctx.state.update(id, |e| {
+    ctx.state.update_deferred(id, |e| {
         if !matches!(e.step, Step::Claimed | Step::Computed) {
             e.step = Step::Skipped;
         }
@@ -550,7 +550,7 @@ async fn take(ctx: &Ctx, view: JobView) -> Result<()> {
         Err(error) if error.revert().is_some() => {
             // Another worker was first (StaleRecord / WrongStatus), or the job's terms refuse us.
             tracing::info!(job = %short(id), %error, "claim refused");
-            ctx.state.update(id, |e| {
+            ctx.state.update_deferred(id, |e| {
                 e.intent = None;
                 e.step = Step::Lost;
                 e.note = Some(error.to_string());
@@ -585,8 +585,8 @@ async fn take(ctx: &Ctx, view: JobView) -> Result<()> {
 async fn complete(ctx: &Ctx, view: JobView, fetched: Option<(Vec<u8>, Vec<u8>)>) -> Result<()> {
     let id = view.id;
     let entry = ctx.state.job(id)?.unwrap_or_default();
-    let cid = match entry.output.as_deref().map(str::parse::<Cid>) {
-        Some(cid) => cid?,
+    let cid = match entry.output.as_deref().map(str::parse::<Cid>).transpose()? {
+        Some(cid) => cid,
         None => {
             let (code, input) = match fetched {
                 Some(fetched) => fetched,
@@ -595,22 +595,22 @@ async fn complete(ctx: &Ctx, view: JobView, fetched: Option<(Vec<u8>, Vec<u8>)>)
                     Err(error) => return skip(ctx, id, &error, Some(retry_delay(entry.attempts))),
                 },
             };
-            let cid = match ctx.session.execute(&ctx.engines, &view, &code, &input).await {
+            match ctx.session.execute(&ctx.engines, &view, &code, &input).await {
                 Ok(cid) => cid,
                 // The job itself failed: there is no right output to submit. The claim will expire.
                 Err(error) => return skip(ctx, id, &format!("the run failed: {error}"), None),
-            };
-            ctx.state.update(id, |e| {
-                e.step = Step::Computed;
-                e.output = Some(cid.to_string());
-            })?;
-            cid
+            }
         }
     };
-    ctx.state.update(id, |e| e.intent = Some(Action::Submit))?;
+    // The output and the submit's write-ahead intent, in one durable commit.
+    ctx.state.update(id, |e| {
+        e.step = Step::Computed;
+        e.output = Some(cid.to_string());
+        e.intent = Some(Action::Submit);
+    })?;
     match ctx.session.agency.submit(ctx.me, id, &view.record, cid.as_bytes()).await {
         Ok(sent) => {
-            ctx.state.update(id, |e| {
+            ctx.state.update_deferred(id, |e| {
                 e.intent = None;
                 e.step = Step::Submitted;
             })?;
@@ -618,7 +618,7 @@ async fn complete(ctx: &Ctx, view: JobView, fetched: Option<(Vec<u8>, Vec<u8>)>)
             Ok(())
         }
         Err(error) if error.revert().is_some() => {
-            ctx.state.update(id, |e| {
+            ctx.state.update_deferred(id, |e| {
                 e.intent = None;
                 e.note = Some(error.to_string());
             })?;
@@ -648,7 +648,7 @@ async fn finalize(ctx: &Ctx, view: JobView) -> Result<()> {
         }
         Err(error) => Err(error),
     };
-    ctx.state.update(id, |e| e.intent = None)?;
+    ctx.state.update_deferred(id, |e| e.intent = None)?;
     Ok(result?)
 }
 

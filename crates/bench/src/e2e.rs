@@ -263,18 +263,38 @@ impl Market {
     }
 
     /// Signs and sends `txs` straight to anvil (the ceiling's bare loop); returns how long sending and mining
-    /// took, and in how many blocks.
-    async fn timed(&self, txs: Vec<TransactionRequest>) -> Result<(Duration, u64)> {
+    /// took, in how many blocks, and the CPU anvil and the bench spent meanwhile.
+    async fn timed(&self, txs: Vec<TransactionRequest>) -> Result<Timed> {
         let signed = self.sign(&self.provider, txs).await?;
         let head = || async { self.provider.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber")) };
         let before = head().await?;
+        let anvil_cpu = || self.anvil_pid.and_then(usage).map(|usage| usage.cpu_s);
+        let cpu_before = (anvil_cpu(), own_cpu_s());
         let took = self.send(&self.provider, signed).await?;
-        Ok((took, head().await?.saturating_sub(before)))
+        let spent = |before: Option<f64>, after: Option<f64>| after.zip(before).map(|(after, before)| after - before);
+        Ok(Timed {
+            took,
+            blocks: head().await?.saturating_sub(before),
+            anvil_cpu_s: spent(cpu_before.0, anvil_cpu()),
+            bench_cpu_s: spent(cpu_before.1, own_cpu_s()),
+        })
     }
 
     async fn jobs(&self) -> Result<Vec<JobView>> {
         Ok(self.agency.jobs().await?.into_values().collect())
     }
+}
+
+/// One timed phase of the ceiling.
+struct Timed {
+    /// Sending until all were mined.
+    took: Duration,
+    /// Blocks mined.
+    blocks: u64,
+    /// anvil's CPU seconds (`None`: its process was not found).
+    anvil_cpu_s: Option<f64>,
+    /// The bench's own CPU seconds: its sending lanes and miner.
+    bench_cpu_s: Option<f64>,
 }
 
 /// Transactions signed ahead, by sender.
@@ -444,6 +464,19 @@ pub struct Run {
     pub profiles: Vec<Profile>,
 }
 
+impl Run {
+    /// CPU milliseconds per job of every process on the machine's cores that the run measured: the workers,
+    /// their engines, anvil and the bench (`None` when anvil's or the bench's was not measured).
+    pub fn cpu_ms_per_job(&self) -> Option<f64> {
+        Some(
+            self.agent_cpu_ms_per_job
+                + self.engine_cpu_ms_per_job
+                + self.anvil_cpu_ms_per_job?
+                + self.bench_cpu_ms_per_job?,
+        )
+    }
+}
+
 /// JSON-RPC calls by method, for each kind of client of one run (totals; the report divides by the jobs).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RpcCalls {
@@ -514,8 +547,7 @@ pub async fn work(
     let signed = market.sign(&poster, market.post_txs(specs)).await?;
     let from_block = market.provider.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))? + 1;
     let t0 = SystemTime::now();
-    let own_cpu = || cpu_ticks(std::process::id()).map(|[user, system, ..]| (user + system) / clock_ticks());
-    let bench_cpu_before = own_cpu();
+    let bench_cpu_before = own_cpu_s();
     let watcher = relayed(&watch_rpc)?;
     let worker_pids: Vec<u32> = agents.iter().filter_map(|agent| agent.pid).collect();
     let recording = match (profile, market.anvil_pid) {
@@ -527,7 +559,7 @@ pub async fn work(
     let (sent, seen) = tokio::join!(market.send(&poster, signed), watch(market, &watcher, from_block, jobs, patience));
     sent?;
     let seen = seen?;
-    let bench_cpu = own_cpu().zip(bench_cpu_before).map(|(after, before)| after - before);
+    let bench_cpu = own_cpu_s().zip(bench_cpu_before).map(|(after, before)| after - before);
     let head = market.provider.get_block_number().await.map_err(chain::Error::rpc("eth_blockNumber"))?;
     let mut usages = Vec::new();
     for agent in &agents {
@@ -826,6 +858,11 @@ fn usage(pid: u32) -> Option<Usage> {
     })
 }
 
+/// This process's own CPU seconds (user and system).
+fn own_cpu_s() -> Option<f64> {
+    cpu_ticks(std::process::id()).map(|[user, system, ..]| (user + system) / clock_ticks())
+}
+
 /// utime, stime, cutime and cstime of process `pid`, in clock ticks.
 fn cpu_ticks(pid: u32) -> Option<[f64; 4]> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -898,6 +935,19 @@ pub struct Ceiling {
     /// Blocks mined in the timed phases (0 in reports saved before they were counted).
     #[serde(default)]
     pub blocks: u64,
+    /// anvil's CPU milliseconds in the timed phases, per job (`None`: not measured).
+    #[serde(default)]
+    pub anvil_cpu_ms_per_job: Option<f64>,
+    /// The bench's own CPU milliseconds in the timed phases (the bare loop's sending and the miner), per job.
+    #[serde(default)]
+    pub bench_cpu_ms_per_job: Option<f64>,
+}
+
+impl Ceiling {
+    /// CPU milliseconds per job of every process the ceiling ran (anvil and the bare loop).
+    pub fn cpu_ms_per_job(&self) -> Option<f64> {
+        Some(self.anvil_cpu_ms_per_job? + self.bench_cpu_ms_per_job?)
+    }
 }
 
 /// The agency's jobs once `count` of them satisfy `ready`, or as they are after [`EVENTS_PATIENCE`]: anvil's
@@ -927,9 +977,7 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
     // The ceiling runs no job: any engine id will do.
     let specs = market.specs(jobs, B256::right_padding_from(b"v8")).await?;
     let resent_before = market.resent();
-    let mut blocks = 0;
-    let (post, mined) = market.timed(market.post_txs(specs)).await?;
-    blocks += mined;
+    let post = market.timed(market.post_txs(specs)).await?;
     let open = jobs_when(market, jobs, |_| true).await?;
     let claims = open
         .iter()
@@ -939,8 +987,7 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
             market.contract().claim(view.id, view.record.clone()).from(worker(i)).value(bond).into_transaction_request()
         })
         .collect();
-    let (claim, mined) = market.timed(claims).await?;
-    blocks += mined;
+    let claim = market.timed(claims).await?;
     let claimed = jobs_when(market, jobs, |view| view.record.worker != Address::ZERO).await?;
     let unclaimed = claimed.iter().filter(|view| view.record.worker == Address::ZERO).count();
     if unclaimed > 0 || claimed.len() != open.len() {
@@ -962,8 +1009,7 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
                 .into_transaction_request()
         })
         .collect();
-    let (submit, mined) = market.timed(submits).await?;
-    blocks += mined;
+    let submit = market.timed(submits).await?;
     // Past the 1 s challenge window (not timed).
     devnet::advance_time(&market.provider, 2).await?;
     let submitted = jobs_when(market, jobs, |view| view.result_cid.is_some()).await?;
@@ -973,27 +1019,32 @@ pub async fn ceiling(market: &Market, jobs: usize, senders: usize) -> Result<Cei
             market.contract().finalize(view.id, view.record.clone()).from(view.record.worker).into_transaction_request()
         })
         .collect();
-    let (finalize, mined) = market.timed(finalizes).await?;
-    blocks += mined;
+    let finalize = market.timed(finalizes).await?;
     let closed = jobs_when(market, jobs, |view| view.outcome.is_some()).await?;
     let closed = closed.iter().filter(|view| view.outcome.is_some()).count();
     if closed != jobs {
         return Err(Error::Run(format!("the ceiling run closed {closed} of {jobs} jobs: some transactions failed")));
     }
-    let rate = |elapsed: Duration| jobs as f64 / elapsed.as_secs_f64().max(f64::EPSILON);
-    let total = (post + claim + submit + finalize).as_secs_f64().max(f64::EPSILON);
+    let phases = [&post, &claim, &submit, &finalize];
+    let rate = |phase: &Timed| jobs as f64 / phase.took.as_secs_f64().max(f64::EPSILON);
+    let total = phases.iter().map(|phase| phase.took).sum::<Duration>().as_secs_f64().max(f64::EPSILON);
+    let cpu_ms_per_job = |cpu: fn(&Timed) -> Option<f64>| {
+        phases.iter().map(|phase| cpu(phase)).sum::<Option<f64>>().map(|s| s * 1000.0 / jobs.max(1) as f64)
+    };
     Ok(Ceiling {
         jobs,
         senders,
         txs: TIMED_PER_JOB * jobs,
-        post_tx_per_s: rate(post),
-        claim_tx_per_s: rate(claim),
-        submit_tx_per_s: rate(submit),
-        finalize_tx_per_s: rate(finalize),
+        post_tx_per_s: rate(&post),
+        claim_tx_per_s: rate(&claim),
+        submit_tx_per_s: rate(&submit),
+        finalize_tx_per_s: rate(&finalize),
         tx_per_s: (TIMED_PER_JOB * jobs) as f64 / total,
         jobs_per_s: jobs as f64 / total,
         resent: market.resent() - resent_before,
-        blocks,
+        blocks: phases.iter().map(|phase| phase.blocks).sum(),
+        anvil_cpu_ms_per_job: cpu_ms_per_job(|phase| phase.anvil_cpu_s),
+        bench_cpu_ms_per_job: cpu_ms_per_job(|phase| phase.bench_cpu_s),
     })
 }
 

@@ -360,6 +360,13 @@ impl Report {
         })
     }
 
+    /// The jobs per second `cpu_ms_per_job` of CPU allows on the machine's cores, with no wait at all.
+    fn cpu_bound(&self, cpu_ms_per_job: Option<f64>) -> Option<f64> {
+        cpu_ms_per_job
+            .filter(|&ms| ms > 0.0 && self.machine.cores > 0)
+            .map(|ms| self.machine.cores as f64 * 1000.0 / ms)
+    }
+
     fn ceiling_for(&self, jobs: usize) -> Option<&Ceiling> {
         self.ceilings.iter().find(|c| c.jobs == jobs)
     }
@@ -430,15 +437,21 @@ impl Report {
             );
             let _ = writeln!(
                 out,
-                "| N | accounts | post tx/s | claim tx/s | submit tx/s | finalize tx/s | all tx/s | jobs/s | blocks |\n\
-                 |---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                "CPU: anvil's and the bench's own (the loop's sending and the miner) in the timed phases, per job; \
+                 the CPU bound is what that CPU would allow on the machine's {} cores with no wait at all.\n",
+                self.machine.cores
+            );
+            let _ = writeln!(
+                out,
+                "| N | accounts | post tx/s | claim tx/s | submit tx/s | finalize tx/s | all tx/s | jobs/s | blocks | anvil CPU ms/job | bench CPU ms/job | CPU bound jobs/s |\n\
+                 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
             );
             for c in &self.ceilings {
                 // Reports saved before the posts were timed have none.
                 let post = if c.post_tx_per_s > 0.0 { format!("{:.0}", c.post_tx_per_s) } else { "—".into() };
                 let _ = writeln!(
                     out,
-                    "| {} | {} | {post} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {} |",
+                    "| {} | {} | {post} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {} | {} | {} | {} |",
                     c.jobs,
                     c.senders,
                     c.claim_tx_per_s,
@@ -446,7 +459,10 @@ impl Report {
                     c.finalize_tx_per_s,
                     c.tx_per_s,
                     c.jobs_per_s,
-                    count(c.blocks)
+                    count(c.blocks),
+                    ms(c.anvil_cpu_ms_per_job),
+                    ms(c.bench_cpu_ms_per_job),
+                    self.cpu_bound(c.cpu_ms_per_job()).map_or("—".into(), |bound| format!("{bound:.0}")),
                 );
             }
             out.push('\n');
@@ -503,6 +519,32 @@ impl Report {
                 THROUGHPUT_TARGET * 100.0,
                 runs.join("; ")
             );
+            // What the CPU alone allows each of those runs, next to the ceiling's: on shared cores a run cannot
+            // beat its CPU bound, whatever it waits for.
+            let bounds: Vec<String> = best
+                .values()
+                .filter_map(|(run, _)| {
+                    let ceiling = self.ceiling_for(run.jobs)?;
+                    let (spent, bound) = (run.cpu_ms_per_job()?, self.cpu_bound(run.cpu_ms_per_job())?);
+                    let ceiling_spent = ceiling.cpu_ms_per_job()?;
+                    Some(format!(
+                        "N = {}: the run's processes spent {spent:.1} ms of CPU a job, a bound of {bound:.0} jobs/s \
+                         ({:.0} % of the ceiling; the run reached {:.0} % of its bound), where the ceiling's spent \
+                         {ceiling_spent:.1} ms",
+                        run.jobs,
+                        100.0 * bound / ceiling.jobs_per_s,
+                        100.0 * run.jobs_per_s / bound,
+                    ))
+                })
+                .collect();
+            if !bounds.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "- What the CPU allows on these {} cores, with no wait at all: {}.",
+                    self.machine.cores,
+                    bounds.join("; ")
+                );
+            }
         }
         let big: Vec<&Run> = self.runs.iter().filter(|run| run.jobs >= RSS_TARGET_JOBS).collect();
         if big.is_empty() {
@@ -618,14 +660,21 @@ impl Report {
         );
         let _ = writeln!(
             out,
-            "| N | W | post → claimed | claimed → ran | ran → submitted | submitted → closed | worker CPU ms/job | engine CPU ms/job | anvil CPU ms/job | bench CPU ms/job |\n\
-             |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "All CPU = the four summed; the CPU bound = the jobs per second that much CPU a job allows on the \
+             machine's {} cores with no wait at all, and the run's jobs/s as a share of it.\n",
+            self.machine.cores
+        );
+        let _ = writeln!(
+            out,
+            "| N | W | post → claimed | claimed → ran | ran → submitted | submitted → closed | worker CPU ms/job | engine CPU ms/job | anvil CPU ms/job | bench CPU ms/job | all CPU ms/job | CPU bound jobs/s | jobs/s of the bound |\n\
+             |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for run in &self.runs {
             let p = &run.phases;
+            let bound = self.cpu_bound(run.cpu_ms_per_job());
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {} | {} | {} | {} | {} |",
                 run.jobs,
                 run.workers,
                 opt(p.to_claimed),
@@ -634,8 +683,11 @@ impl Report {
                 opt(p.settle),
                 run.agent_cpu_ms_per_job,
                 run.engine_cpu_ms_per_job,
-                run.anvil_cpu_ms_per_job.map_or("—".into(), |ms| format!("{ms:.1}")),
-                run.bench_cpu_ms_per_job.map_or("—".into(), |ms| format!("{ms:.1}")),
+                ms(run.anvil_cpu_ms_per_job),
+                ms(run.bench_cpu_ms_per_job),
+                ms(run.cpu_ms_per_job()),
+                bound.map_or("—".into(), |bound| format!("{bound:.0}")),
+                bound.map_or("—".into(), |bound| format!("{:.0} %", 100.0 * run.jobs_per_s / bound)),
             );
         }
         out.push('\n');
@@ -685,6 +737,11 @@ pub fn libkubo_rows(table: &str) -> Vec<[f64; 7]> {
 
 fn opt(value: Option<f64>) -> String {
     value.map_or_else(|| "—".into(), |v| format!("{v:.2}"))
+}
+
+/// Milliseconds with one decimal, or — when not measured.
+fn ms(value: Option<f64>) -> String {
+    value.map_or_else(|| "—".into(), |v| format!("{v:.1}"))
 }
 
 /// A count that reports saved before it was measured hold as 0.
@@ -773,6 +830,46 @@ mod tests {
         assert!(verdict(&report).contains(": **not met** — "), "{}", verdict(&report));
         report.runs.extend([run(100, 2, 6.0), run(1000, 1, 10.0)]);
         assert!(verdict(&report).contains(": met at every N — "), "{}", verdict(&report));
+    }
+
+    /// The CPU bound: the cores' milliseconds over every measured process's CPU a job, for each run, each
+    /// ceiling and the best run at each N; nothing where a process's CPU was not measured.
+    #[test]
+    fn the_cpu_bound_is_the_cores_over_the_cpu_spent_a_job() {
+        let run = Run {
+            jobs: 1000,
+            workers: 4,
+            jobs_per_s: 100.0,
+            agent_cpu_ms_per_job: 3.0,
+            engine_cpu_ms_per_job: 1.0,
+            anvil_cpu_ms_per_job: Some(4.0),
+            bench_cpu_ms_per_job: Some(2.0),
+            ..Run::default()
+        };
+        let ceiling = Ceiling {
+            jobs: 1000,
+            jobs_per_s: 400.0,
+            anvil_cpu_ms_per_job: Some(4.5),
+            bench_cpu_ms_per_job: Some(0.5),
+            ..Ceiling::default()
+        };
+        let machine = Machine { cores: 2, ..Machine::default() };
+        let mut report = Report { runs: vec![run], ceilings: vec![ceiling], machine, ..Report::default() };
+        let text = report.render();
+        assert!(
+            text.contains(
+                "- What the CPU allows on these 2 cores, with no wait at all: N = 1000: the run's processes spent 10.0 \
+                 ms of CPU a job, a bound of 200 jobs/s (50 % of the ceiling; the run reached 50 % of its bound), \
+                 where the ceiling's spent 5.0 ms."
+            ),
+            "{text}"
+        );
+        assert!(text.contains("| 4.0 | 2.0 | 10.0 | 200 | 50 % |"), "the run's row: {text}");
+        assert!(text.contains("| 4.5 | 0.5 | 400 |"), "the ceiling's row: {text}");
+        report.runs[0].anvil_cpu_ms_per_job = None;
+        let text = report.render();
+        assert!(!text.contains("What the CPU allows"), "{text}");
+        assert!(text.contains("| — | 2.0 | — | — | — |"), "{text}");
     }
 
     #[test]

@@ -248,7 +248,7 @@ pub struct LedgerEntry {
 /// than [`SYNC_EVERY`]. redb keeps commits in order, so a crash loses at most a tail of deferred commits:
 /// the file then holds what the agent wrote at an earlier moment, and every transaction the agent sent
 /// after that moment has its intent on disk. The agent reads the lost steps again from the chain, as after
-/// any stop. (The durable commits were a third of a busy worker's CPU; see docs/BENCHMARKS.md.)
+/// any stop. (A durable commit for every step was a third of a busy worker's CPU in a sampled profile.)
 #[derive(Debug)]
 pub struct State {
     db: Database,
@@ -628,8 +628,8 @@ mod tests {
     const CRASH_DB: &str = "JSJOB_STATE_CRASH_DB";
 
     /// The child half of [`a_crash_keeps_every_commit_up_to_the_last_durable_one`] (it returns at once unless
-    /// that test runs it): a deferred step, an intent, another deferred step, then an exit that drops nothing,
-    /// so redb never closes the file.
+    /// that test runs it): deferred steps around two intents (one of them written as deferred), then an exit
+    /// that drops nothing, so redb never closes the file.
     #[test]
     fn crash_child() {
         let Some(path) = std::env::var_os(CRASH_DB) else { return };

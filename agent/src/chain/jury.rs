@@ -5,6 +5,8 @@
 //! The jury's state is read through its views at the latest block (`disputeOf`, `jurorsOf`, `verifierOf`)
 //! rather than from its events: a view is always the current truth, so a reorg or a restart needs no second
 //! event cursor, and a juror learns it was drawn from `jurorsOf` of a job the agency's events show Disputed.
+//! Two facts no view gives are read from the jury's logs when needed: a juror's pay, and whether its
+//! commitment is on chain.
 
 use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},
@@ -16,7 +18,7 @@ use alloy::{
 use super::{
     Agency, Error, Result, Sent,
     bindings::{
-        JuryArbiter::{JuryArbiterInstance, Rewarded, Slashed, Withdrawn},
+        JuryArbiter::{Committed, JuryArbiterInstance, Rewarded, Slashed, Withdrawn},
         jury::IJuryArbiter,
     },
     job::Job,
@@ -137,6 +139,29 @@ impl Jury {
                 Ok(Pay { amount, slashed, tx: log.transaction_hash })
             })
             .collect()
+    }
+
+    /// Whether `juror` committed `commitment` in job `job_id`'s dispute (a `Committed` event carries it). A
+    /// commitment binds the round (its salt does), so no round is asked for.
+    pub async fn has_committed(&self, job_id: U256, juror: Address, commitment: B256) -> Result<bool> {
+        let filter = Filter::new()
+            .address(self.address())
+            .event_signature(Committed::SIGNATURE_HASH)
+            .topic1(job_id)
+            .topic2(juror.into_word())
+            .from_block(self.agency.deploy_block());
+        let logs = self.agency.provider().get_logs(&filter).await.map_err(Error::rpc("eth_getLogs"))?;
+        for log in &logs {
+            let committed = Committed::decode_log_data(log.data()).map_err(|source| Error::BadLog {
+                hash: log.transaction_hash,
+                index: log.log_index,
+                source: Box::new(source),
+            })?;
+            if committed.commitment == commitment {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Stakes `stake` wei and joins the pool.

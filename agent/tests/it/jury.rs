@@ -8,10 +8,13 @@ use alloy::{
     rpc::types::Filter,
     sol_types::SolEvent,
 };
-use jsjob::chain::{
-    bindings::JuryArbiter::{Committed, Rewarded, Withdrawn},
-    job::{Outcome, Status},
-    jury::{Jury, Phase},
+use jsjob::{
+    chain::{
+        bindings::JuryArbiter::{Committed, Rewarded, Withdrawn},
+        job::{Outcome, Status},
+        jury::{Jury, Phase},
+    },
+    state::{Seat, SeatStep},
 };
 
 use crate::net::{Agent, CHEAT, JURORS, Net, OTHER, PATIENCE, POSTER, address};
@@ -26,7 +29,10 @@ const FEE: u64 = 45_000_000_000_000_000;
 /// A cheat's result on a job judged by the jury is challenged by `jsjob verify`; three `jsjob verify
 /// --juror` agents are drawn, re-run the job, commit and reveal; the jury upholds the challenger and
 /// pays the jurors, who withdraw. One juror is SIGKILLed between its commit and its reveal (the other two
-/// are not started until then, so the reveal phase cannot open before the kill) and reveals after a restart.
+/// are not started until then, so the reveal phase cannot open before the kill) and reveals after a restart,
+/// although its database lost the commit's record (set back to Drawn, as a crash between the commit's receipt
+/// and its record would leave it) and the commit deadline has passed meanwhile: it finds its commitment in
+/// the jury's log.
 #[tokio::test]
 async fn jury_of_three_upholds_the_challenger_and_a_killed_juror_reveals_after_restart() {
     let net = Net::start("jury").await;
@@ -54,7 +60,21 @@ async fn jury_of_three_upholds_the_challenger_and_a_killed_juror_reveals_after_r
     assert_eq!(jury.dispute_of(id).await.expect("disputeOf").forChallenger, 2, "two votes so far");
     // Its log file goes on from before the kill, when it could not reveal yet.
     assert!(!killed.logs().contains("revealed as juror"));
+    {
+        let state = net.state(JURORS[0], &format!("juror{}", JURORS[0]));
+        let seat = state.job(id).expect("read").and_then(|entry| entry.seat).expect("the killed juror's seat");
+        assert_eq!(seat.step, SeatStep::Committed, "recorded before the kill");
+        state
+            .update(id, |entry| entry.seat = Some(Seat { step: SeatStep::Drawn, ..seat }))
+            .expect("forget the commit's record");
+    }
+    let dispute = jury.dispute_of(id).await.expect("disputeOf");
+    let now = jsjob::devnet::chain_time(&net.provider).await.expect("chain time");
+    let (commit_deadline, reveal_deadline) = (dispute.commitDeadline.to::<u64>(), dispute.revealDeadline.to::<u64>());
+    assert!(commit_deadline + 1 < reveal_deadline, "no room between the deadlines: {dispute:?}");
+    jsjob::devnet::advance_time(&net.provider, (commit_deadline + 1).saturating_sub(now)).await.expect("time travel");
     let restarted = juror(&net, JURORS[0]);
+    restarted.wait_for_log("committed as juror before a restart").await;
     restarted.wait_for_log("revealed as juror").await;
 
     let all: Vec<&Agent> = [&challenger, &restarted].into_iter().chain(&rest).collect();

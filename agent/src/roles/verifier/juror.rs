@@ -13,7 +13,8 @@
 //!   commit period is over) it reveals the recorded output and salt. The salt is derived from the agent's
 //!   signature and written before the commit is sent, so a juror killed between commit and reveal reveals
 //!   after a restart; a step that already happened before a crash is recognised by the jury refusing it
-//!   with `JuryArbiter_NotYourTurn` (the agent is a juror of the round, so its seat has moved on).
+//!   with `JuryArbiter_NotYourTurn` (the agent is a juror of the round, so its seat has moved on), and a
+//!   commit past the commit deadline (which the jury refuses as too late) by its `Committed` event.
 //! - **Auditing**: a submitted job of the jury with an audit draw pending (`auditBlock`) is looked at each poll
 //!   by every juror agent: once the agency's `auditSelected` says the draw selects it, one of them calls
 //!   `drawAudit` (the job becomes Audited), then `openAudit`, and the audit runs as a dispute without a
@@ -226,7 +227,7 @@ impl Verifier {
         let (commit_deadline, reveal_deadline) =
             (dispute.commitDeadline.to::<u64>(), dispute.revealDeadline.to::<u64>());
         let entry = self.state.job(id)?.unwrap_or_default();
-        let seat = match entry.seat.filter(|seat| seat.round == round) {
+        let mut seat = match entry.seat.filter(|seat| seat.round == round) {
             Some(seat) => seat,
             None => {
                 if now > commit_deadline {
@@ -257,9 +258,17 @@ impl Verifier {
             }
         };
         let cid: Cid = seat.output.parse()?;
+        let commitment = jury::commitment(id, self.me, cid.as_bytes(), seat.salt);
+        // A seat recorded as drawn whose commitment is on chain: the agent stopped between the commit's receipt
+        // and recording it. Before the commit deadline a second commit tells (the jury refuses it with
+        // `JuryArbiter_NotYourTurn`); after it, only the jury's log does, and the seat must still reveal.
+        if seat.step == SeatStep::Drawn && now > commit_deadline && jury.has_committed(id, self.me, commitment).await? {
+            tracing::info!(job = %short(id), round, "committed as juror before a restart");
+            seat.step = SeatStep::Committed;
+            self.state.update(id, |e| e.seat = Some(seat.clone()))?;
+        }
         match seat.step {
             SeatStep::Drawn if now <= commit_deadline => {
-                let commitment = jury::commitment(id, self.me, cid.as_bytes(), seat.salt);
                 self.seat_action(id, Action::JurorCommit, SeatStep::Committed, jury.commit(self.me, id, commitment))
                     .await?;
                 tracing::info!(job = %short(id), round, "committed as juror");

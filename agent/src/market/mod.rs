@@ -234,10 +234,15 @@ pub fn own_group(command: &mut Command) {
 
 /// SIGTERM to `child`, then up to `patience` for it to exit, then SIGKILL.
 pub async fn terminate(child: &mut Child, patience: Duration) {
+    signal_then_kill(child, libc::SIGTERM, patience).await;
+}
+
+/// `signal` to `child`, then up to `patience` for it to exit, then SIGKILL.
+pub async fn signal_then_kill(child: &mut Child, signal: libc::c_int, patience: Duration) {
     if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
         // SAFETY: kill(2) with a pid this process spawned and has not reaped yet.
         unsafe {
-            libc::kill(pid, libc::SIGTERM);
+            libc::kill(pid, signal);
         }
         if tokio::time::timeout(patience, child.wait()).await.is_ok() {
             return;

@@ -160,7 +160,7 @@ pub async fn measure(
             // Reported, not fatal: the end-to-end runs still measure the agents.
             Err(error) => {
                 say(&format!("  failed: {error}"));
-                report.ceiling_failures.push(format!("{jobs} jobs: {error}"));
+                report.ceiling_failures.push(report::CeilingFailure { jobs, error: error.to_string() });
             }
         }
         report.wall_s = started.elapsed().as_secs_f64();

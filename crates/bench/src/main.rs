@@ -118,8 +118,9 @@ fn main() -> eyre::Result<()> {
         String::from(if args.quick { "bash scripts/bench.sh --quick" } else { "bash scripts/bench.sh" })
     });
     let binary = jsjob.strip_prefix(&root).unwrap_or(&jsjob).display().to_string();
+    remove_stale_work_dirs(&std::env::temp_dir());
     let plan = Plan {
-        work_dir: std::env::temp_dir().join(format!("jsjob-bench-{}", std::process::id())),
+        work_dir: std::env::temp_dir().join(format!("{WORK_DIR_PREFIX}{}", std::process::id())),
         root,
         jsjob,
         runs,
@@ -197,6 +198,28 @@ fn main() -> eyre::Result<()> {
     Ok(())
 }
 
+/// A run's work directory in the temporary directory is this followed by the bench's pid.
+const WORK_DIR_PREFIX: &str = "jsjob-bench-";
+
+/// Removes the work directories of earlier runs whose process is gone (a run that was killed leaves its
+/// anvil state, stores and worker databases behind). A directory whose pid is alive is left alone.
+fn remove_stale_work_dirs(temp: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(WORK_DIR_PREFIX)) else { continue };
+        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || pid == std::process::id().to_string() {
+            continue;
+        }
+        if !std::path::Path::new("/proc").join(pid).exists() {
+            match std::fs::remove_dir_all(entry.path()) {
+                Ok(()) => eprintln!("removed {} (left by a run that was stopped)", entry.path().display()),
+                Err(e) => eprintln!("could not remove {}: {e}", entry.path().display()),
+            }
+        }
+    }
+}
+
 /// A report a run saved (its `.json`).
 fn read_saved(json: &std::path::Path) -> eyre::Result<jsjob_bench::report::Report> {
     let text = std::fs::read_to_string(json).wrap_err_with(|| format!("reading {}", json.display()))?;
@@ -214,4 +237,29 @@ fn write(out: &std::path::Path, report: &jsjob_bench::report::Report) -> eyre::R
 fn elapsed() -> f64 {
     static START: std::sync::OnceLock<SystemTime> = std::sync::OnceLock::new();
     START.get_or_init(SystemTime::now).elapsed().map_or(0.0, |d| d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_work_dirs_of_gone_processes_are_removed() {
+        let temp = std::env::temp_dir().join(format!("jsjob-bench-test-stale-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&temp);
+        // No process has a pid above the kernel's largest.
+        let pid_max: u64 =
+            std::fs::read_to_string("/proc/sys/kernel/pid_max").expect("pid_max").trim().parse().expect("a number");
+        let gone = temp.join(format!("{WORK_DIR_PREFIX}{}", pid_max + 1));
+        let alive = temp.join(format!("{WORK_DIR_PREFIX}1"));
+        let own = temp.join(format!("{WORK_DIR_PREFIX}{}", std::process::id()));
+        let other = temp.join(format!("{WORK_DIR_PREFIX}criterion-{}", pid_max + 1));
+        for dir in [&gone, &alive, &own, &other] {
+            std::fs::create_dir_all(dir.join("anvil")).expect("create");
+        }
+        remove_stale_work_dirs(&temp);
+        assert!(!gone.exists(), "a gone process's directory is removed");
+        assert!(alive.exists() && own.exists() && other.exists(), "the rest stay");
+        std::fs::remove_dir_all(&temp).expect("clean up");
+    }
 }

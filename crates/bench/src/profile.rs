@@ -66,10 +66,7 @@ impl Recording {
     /// Stops sampling (SIGINT: perf writes its file) and reads the top functions of each named group of
     /// pids.
     pub async fn finish(mut self, groups: &[(&str, Vec<u32>)]) -> Result<Vec<Profile>> {
-        if let Some(pid) = self.child.id() {
-            let _ = Command::new("kill").args(["-INT", &pid.to_string()]).status().await;
-        }
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(60), self.child.wait()).await;
+        jsjob::market::signal_then_kill(&mut self.child, libc::SIGINT, std::time::Duration::from_secs(60)).await;
         let mut profiles = Vec::new();
         for (process, pids) in groups {
             let output = Command::new("perf")

@@ -45,7 +45,7 @@ pub struct Report {
     pub ceilings: Vec<Ceiling>,
     /// Ceiling runs that failed, and why.
     #[serde(default)]
-    pub ceiling_failures: Vec<String>,
+    pub ceiling_failures: Vec<CeilingFailure>,
     /// Whether `perf` is installed (`jsjob-bench --profile` uses it).
     pub perf_available: bool,
     /// The most transactions each of the bench's senders kept unmined (0: no limit, all sent at once).
@@ -66,6 +66,15 @@ pub const AUTOMINE: &str = "anvil's automine (it mines a block whenever it sees 
 
 fn automine() -> String {
     AUTOMINE.to_owned()
+}
+
+/// A ceiling run that failed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CeilingFailure {
+    /// Its job count.
+    pub jobs: usize,
+    /// Why it failed.
+    pub error: String,
 }
 
 /// A later run whose end-to-end rows and ceilings were added to a report.
@@ -101,12 +110,11 @@ impl Report {
             self.runs.retain(|r| (r.jobs, r.workers) != (run.jobs, run.workers));
             self.runs.push(run);
         }
-        let mut measured: Vec<usize> = later.ceilings.iter().map(|c| c.jobs).collect();
-        measured.extend(later.ceiling_failures.iter().filter_map(|f| f.split_once(' ')?.0.parse::<usize>().ok()));
-        for jobs in &measured {
+        let measured = later.ceilings.iter().map(|c| c.jobs).chain(later.ceiling_failures.iter().map(|f| f.jobs));
+        for jobs in measured {
             rows.push(format!("the {jobs}-job ceiling"));
-            self.ceilings.retain(|c| c.jobs != *jobs);
-            self.ceiling_failures.retain(|f| !f.starts_with(&format!("{jobs} jobs:")));
+            self.ceilings.retain(|c| c.jobs != jobs);
+            self.ceiling_failures.retain(|f| f.jobs != jobs);
         }
         self.ceilings.extend(later.ceilings);
         self.ceiling_failures.extend(later.ceiling_failures);
@@ -471,7 +479,7 @@ impl Report {
             let _ = writeln!(out, "{note}\n");
         }
         for failure in &self.ceiling_failures {
-            let _ = writeln!(out, "Ceiling run failed: {failure}\n");
+            let _ = writeln!(out, "Ceiling run failed: {} jobs: {}\n", failure.jobs, failure.error);
         }
         let _ = writeln!(out, "**Targets** (issue 8):\n");
         // The best run at each N against that N's ceiling: a target met at one N only says so.
@@ -773,7 +781,7 @@ mod tests {
             command: "bash scripts/bench.sh".into(),
             runs: vec![run(100, 4, 1.0), run(1000, 4, 2.0)],
             ceilings: vec![ceiling(100, 10.0), ceiling(1000, 20.0)],
-            ceiling_failures: vec!["10000 jobs: stalled".into()],
+            ceiling_failures: vec![CeilingFailure { jobs: 10000, error: "stalled".into() }],
             ..Report::default()
         };
         let later = Report {

@@ -118,9 +118,10 @@ fn main() -> eyre::Result<()> {
         String::from(if args.quick { "bash scripts/bench.sh --quick" } else { "bash scripts/bench.sh" })
     });
     let binary = jsjob.strip_prefix(&root).unwrap_or(&jsjob).display().to_string();
-    remove_stale_work_dirs(&std::env::temp_dir());
+    let temp = std::env::temp_dir();
+    remove_stale_work_dirs(&temp);
     let plan = Plan {
-        work_dir: std::env::temp_dir().join(format!("{WORK_DIR_PREFIX}{}", std::process::id())),
+        work_dir: temp.join(format!("{WORK_DIR_PREFIX}{}", std::process::id())),
         root,
         jsjob,
         runs,
@@ -208,10 +209,9 @@ fn remove_stale_work_dirs(temp: &std::path::Path) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(WORK_DIR_PREFIX)) else { continue };
-        if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || pid == std::process::id().to_string() {
-            continue;
-        }
-        if !std::path::Path::new("/proc").join(pid).exists() {
+        // This run's own pid is alive, so its directory is never taken.
+        let is_pid = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+        if is_pid && !std::path::Path::new("/proc").join(pid).exists() {
             match std::fs::remove_dir_all(entry.path()) {
                 Ok(()) => eprintln!("removed {} (left by a run that was stopped)", entry.path().display()),
                 Err(e) => eprintln!("could not remove {}: {e}", entry.path().display()),
